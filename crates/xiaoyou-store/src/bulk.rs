@@ -1,0 +1,235 @@
+//! Bulk loading for generators and large imports: multi-row statements in batches inside one
+//! transaction per batch, with person ids assigned by the caller so that rows referring to
+//! them can be built before anything is written.
+
+use crate::db::{Db, Tx};
+use crate::error::{StoreError, StoreResult};
+use crate::people::{StoredIdCard, contact_value_key};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::QueryBuilder;
+use xiaoyou_core::{
+    ClassId, CollegeId, ContactKind, EnterpriseId, Gender, MajorId, PersonId, PersonName,
+    RegionCode, SchoolId, SourceId, StudyLevel,
+};
+use xiaoyou_text::name_key;
+
+/// Rows per multi-row statement: well below both backends' parameter limits.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+#[derive(Debug, Clone)]
+pub struct BulkPerson {
+    pub id: PersonId,
+    pub name: PersonName,
+    pub gender: Option<Gender>,
+    pub birth_date: Option<NaiveDate>,
+    pub id_card: Option<StoredIdCard>,
+    pub native_region: Option<RegionCode>,
+    pub current_city: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BulkStudyRecord {
+    pub person: PersonId,
+    pub school: SchoolId,
+    pub college: Option<CollegeId>,
+    pub major: Option<MajorId>,
+    pub class: Option<ClassId>,
+    pub level: StudyLevel,
+    pub enrolment_year: Option<i32>,
+    pub graduation_year: Option<i32>,
+    pub student_no: Option<String>,
+    pub name_as_reported: String,
+    pub source: SourceId,
+    pub source_ref: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BulkContact {
+    pub person: PersonId,
+    pub kind: ContactKind,
+    pub value: String,
+    pub source: SourceId,
+    pub observed_on: Option<NaiveDate>,
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct BulkEmployment {
+    pub person: PersonId,
+    pub enterprise: Option<EnterpriseId>,
+    pub employer_name: String,
+    pub title: Option<String>,
+    pub city: Option<String>,
+    pub start_year: Option<i32>,
+    pub end_year: Option<i32>,
+    pub is_current: bool,
+    pub source: SourceId,
+}
+
+/// Everything one batch writes, in dependency order.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub persons: Vec<BulkPerson>,
+    pub study_records: Vec<BulkStudyRecord>,
+    pub contacts: Vec<BulkContact>,
+    pub employments: Vec<BulkEmployment>,
+}
+
+impl Batch {
+    pub fn row_count(&self) -> usize {
+        self.persons.len() + self.study_records.len() + self.contacts.len() + self.employments.len()
+    }
+}
+
+/// The first free person id; the caller numbers new persons from here.
+pub async fn next_person_id(db: &Db) -> StoreResult<PersonId> {
+    let max: Option<i64> = on_db!(db, |pool| sqlx::query_scalar("SELECT MAX(id) FROM persons")
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::query("读取最大校友编号", "校友"))?);
+    Ok(PersonId(max.unwrap_or(0) + 1))
+}
+
+fn region_param(code: RegionCode) -> i32 {
+    i32::try_from(code.get()).unwrap_or(i32::MAX)
+}
+
+macro_rules! push_persons {
+    ($conn:ident, $rows:expr, $now:expr) => {{
+        let mut builder = QueryBuilder::new(
+            "INSERT INTO persons (id, name, name_key, gender, birth_date, id_card_hash, id_card_cipher,
+                 id_card_masked, native_region_code, current_city, created_at, updated_at) ",
+        );
+        builder.push_values($rows, |mut row, p: &BulkPerson| {
+            row.push_bind(p.id.get())
+                .push_bind(p.name.as_str().to_owned())
+                .push_bind(name_key(p.name.as_str()))
+                .push_bind(p.gender.map(Gender::code))
+                .push_bind(p.birth_date)
+                .push_bind(p.id_card.as_ref().map(|c| c.hash.clone()))
+                .push_bind(p.id_card.as_ref().map(|c| c.cipher.clone()))
+                .push_bind(p.id_card.as_ref().map(|c| c.masked.clone()))
+                .push_bind(p.native_region.map(region_param))
+                .push_bind(p.current_city.clone())
+                .push_bind($now)
+                .push_bind($now);
+        });
+        builder.build().execute(&mut *$conn).await.map(|done| done.rows_affected())
+    }};
+}
+
+macro_rules! push_study_records {
+    ($conn:ident, $rows:expr, $now:expr) => {{
+        let mut builder = QueryBuilder::new(
+            "INSERT INTO study_records (person_id, school_id, college_id, major_id, class_id, level,
+                 enrolment_year, graduation_year, student_no, name_as_reported, source_id, source_ref,
+                 reported_at, created_at) ",
+        );
+        builder.push_values($rows, |mut row, r: &BulkStudyRecord| {
+            row.push_bind(r.person.get())
+                .push_bind(r.school.get())
+                .push_bind(r.college.map(CollegeId::get))
+                .push_bind(r.major.map(MajorId::get))
+                .push_bind(r.class.map(ClassId::get))
+                .push_bind(r.level.code())
+                .push_bind(r.enrolment_year)
+                .push_bind(r.graduation_year)
+                .push_bind(r.student_no.clone())
+                .push_bind(r.name_as_reported.clone())
+                .push_bind(r.source.get())
+                .push_bind(r.source_ref.clone())
+                .push_bind($now)
+                .push_bind($now);
+        });
+        builder.build().execute(&mut *$conn).await.map(|done| done.rows_affected())
+    }};
+}
+
+macro_rules! push_contacts {
+    ($conn:ident, $rows:expr, $now:expr) => {{
+        let mut builder = QueryBuilder::new(
+            "INSERT INTO contact_points (person_id, kind, value, value_key, source_id, observed_on, verified, created_at) ",
+        );
+        builder.push_values($rows, |mut row, c: &BulkContact| {
+            row.push_bind(c.person.get())
+                .push_bind(c.kind.code())
+                .push_bind(c.value.clone())
+                .push_bind(contact_value_key(c.kind, &c.value))
+                .push_bind(c.source.get())
+                .push_bind(c.observed_on)
+                .push_bind(c.verified)
+                .push_bind($now);
+        });
+        builder.build().execute(&mut *$conn).await.map(|done| done.rows_affected())
+    }};
+}
+
+macro_rules! push_employments {
+    ($conn:ident, $rows:expr, $now:expr) => {{
+        let mut builder = QueryBuilder::new(
+            "INSERT INTO employments (person_id, enterprise_id, employer_name, title, city, start_year,
+                 end_year, is_current, source_id, created_at) ",
+        );
+        builder.push_values($rows, |mut row, e: &BulkEmployment| {
+            row.push_bind(e.person.get())
+                .push_bind(e.enterprise.map(EnterpriseId::get))
+                .push_bind(e.employer_name.clone())
+                .push_bind(e.title.clone())
+                .push_bind(e.city.clone())
+                .push_bind(e.start_year)
+                .push_bind(e.end_year)
+                .push_bind(e.is_current)
+                .push_bind(e.source.get())
+                .push_bind($now);
+        });
+        builder.build().execute(&mut *$conn).await.map(|done| done.rows_affected())
+    }};
+}
+
+/// Writes a batch inside the given transaction.
+pub async fn write_batch(tx: &mut Tx, batch: &Batch) -> StoreResult<()> {
+    let now: DateTime<Utc> = Utc::now();
+    let fail = |what| StoreError::query("批量写入", what);
+    for chunk in batch.persons.chunks(ROWS_PER_STATEMENT) {
+        on_tx!(&mut *tx, |conn| push_persons!(conn, chunk, now)
+            .map_err(fail("校友"))?);
+    }
+    for chunk in batch.study_records.chunks(ROWS_PER_STATEMENT) {
+        on_tx!(&mut *tx, |conn| push_study_records!(conn, chunk, now)
+            .map_err(fail("学籍记录"))?);
+    }
+    for chunk in batch.contacts.chunks(ROWS_PER_STATEMENT) {
+        on_tx!(&mut *tx, |conn| push_contacts!(conn, chunk, now)
+            .map_err(fail("联系方式"))?);
+    }
+    for chunk in batch.employments.chunks(ROWS_PER_STATEMENT) {
+        on_tx!(&mut *tx, |conn| push_employments!(conn, chunk, now)
+            .map_err(fail("工作经历"))?);
+    }
+    Ok(())
+}
+
+/// After rows were written with explicit ids, moves PostgreSQL's identity sequences past
+/// them (SQLite needs nothing: its rowid continues from the maximum).
+pub async fn sync_sequences(db: &Db) -> StoreResult<()> {
+    if let Db::Postgres(pool) = db {
+        sqlx::query(
+            "SELECT setval(pg_get_serial_sequence('persons', 'id'), COALESCE((SELECT MAX(id) FROM persons), 0) + 1, false)",
+        )
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(StoreError::query("同步编号序列", "校友"))?;
+    }
+    Ok(())
+}
+
+/// Refreshes the query planner's statistics after a large load.
+pub async fn analyze(db: &Db) -> StoreResult<()> {
+    on_db!(db, |pool| sqlx::query("ANALYZE")
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected())
+        .map(|_| ())
+        .map_err(StoreError::query("更新统计信息", "数据库")))
+}

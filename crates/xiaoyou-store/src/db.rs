@@ -1,0 +1,239 @@
+//! Opening the database: an embedded SQLite file in the data directory, or PostgreSQL when a
+//! `postgres://` URL is given.
+
+use crate::error::{StoreError, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The SQLite file's name inside the data directory.
+pub const SQLITE_FILE: &str = "xiaoyou.db";
+
+/// Which database to open.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    SqliteFile(PathBuf),
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.describe())
+    }
+}
+
+impl DatabaseTarget {
+    /// `url` wins when given (`postgres://…`, `postgresql://…` or `sqlite://PATH`); otherwise
+    /// the SQLite file inside `data_dir`.
+    pub fn resolve(url: Option<&str>, data_dir: &Path) -> StoreResult<Self> {
+        let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(DatabaseTarget::SqliteFile(data_dir.join(SQLITE_FILE)));
+        };
+        let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or(url);
+        match scheme {
+            "postgres" | "postgresql" => {
+                PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+                Ok(DatabaseTarget::Postgres(url.to_owned()))
+            }
+            "sqlite" => {
+                let path = url.trim_start_matches("sqlite://");
+                if path.is_empty() {
+                    return Err(StoreError::BadUrl("sqlite:// 后需要文件路径".to_owned()));
+                }
+                Ok(DatabaseTarget::SqliteFile(PathBuf::from(path)))
+            }
+            other => Err(StoreError::UnsupportedScheme {
+                scheme: other.to_owned(),
+            }),
+        }
+    }
+
+    /// A description safe for logs and messages: passwords are never shown.
+    pub fn describe(&self) -> String {
+        match self {
+            DatabaseTarget::SqliteFile(path) => format!("SQLite {}", path.display()),
+            DatabaseTarget::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("***"));
+                    }
+                    format!("PostgreSQL {parsed}")
+                }
+                Err(_) => "PostgreSQL".to_owned(),
+            },
+        }
+    }
+}
+
+/// Which backend a [`Db`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool on one of the two backends.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open transaction on one of the two backends. Dropped without `commit`, it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// Opens (and for SQLite creates) the database. Does not migrate.
+    pub async fn connect(target: &DatabaseTarget) -> StoreResult<Db> {
+        match target {
+            DatabaseTarget::SqliteFile(path) => Self::connect_sqlite(path).await,
+            DatabaseTarget::Postgres(url) => {
+                let options = PgConnectOptions::from_str(url)
+                    .map_err(|e| StoreError::BadUrl(e.to_string()))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(options)
+                    .await
+                    .map_err(|source| StoreError::Connect {
+                        target: target.describe(),
+                        source,
+                    })?;
+                Ok(Db::Postgres(pool))
+            }
+        }
+    }
+
+    async fn connect_sqlite(path: &Path) -> StoreResult<Db> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            ensure_writable_dir(dir)?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Connect {
+                target: format!("SQLite {}", path.display()),
+                source,
+            })?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        let context = "开始事务";
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(
+                pool.begin()
+                    .await
+                    .map_err(|source| StoreError::Query { context, source })?,
+            ),
+            Db::Postgres(pool) => Tx::Postgres(
+                pool.begin()
+                    .await
+                    .map_err(|source| StoreError::Query { context, source })?,
+            ),
+        })
+    }
+
+    /// A cheap round trip, for health checks.
+    pub async fn ping(&self) -> StoreResult<()> {
+        on_db!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+            .map(|_| ())
+            .map_err(|source| StoreError::Query {
+                context: "健康检查",
+                source
+            }))
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, |pool| pool.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        let context = "提交事务";
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+        .map_err(|source| StoreError::Query { context, source })
+    }
+
+    pub async fn rollback(self) -> StoreResult<()> {
+        let context = "回滚事务";
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        }
+        .map_err(|source| StoreError::Query { context, source })
+    }
+}
+
+/// Creates the directory if needed and proves it is writable, so a read-only data directory
+/// is reported as such rather than as an obscure SQLite error.
+pub fn ensure_writable_dir(dir: &Path) -> StoreResult<()> {
+    let fail = |source| StoreError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(".xiaoyou-write-test");
+    std::fs::write(&probe, b"ok").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_targets() -> StoreResult<()> {
+        let dir = Path::new("data");
+        assert_eq!(
+            DatabaseTarget::resolve(None, dir)?,
+            DatabaseTarget::SqliteFile(dir.join(SQLITE_FILE))
+        );
+        assert!(matches!(
+            DatabaseTarget::resolve(Some("postgres://u:secret@localhost/x"), dir)?,
+            DatabaseTarget::Postgres(_)
+        ));
+        assert!(
+            !DatabaseTarget::resolve(Some("postgres://u:secret@localhost/x"), dir)?
+                .describe()
+                .contains("secret")
+        );
+        assert!(matches!(
+            DatabaseTarget::resolve(Some("mysql://localhost/x"), dir),
+            Err(StoreError::UnsupportedScheme { scheme }) if scheme == "mysql"
+        ));
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! Embedded migrations. Each version carries its SQLite and its PostgreSQL text side by side,
+//! so the two backends can never drift apart in versions; a test compares the resulting schemas.
+
+use crate::db::{Db, Tx};
+use crate::error::{StoreError, StoreResult};
+use chrono::Utc;
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL
+)";
+
+/// The newest version this build knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Applies every pending migration, each in its own transaction. On PostgreSQL an advisory
+/// lock keeps several instances starting at once from racing.
+/// Returns the versions applied by this call.
+pub async fn migrate(db: &Db) -> StoreResult<Vec<i64>> {
+    let ledger_error = |source| StoreError::Migration { version: 0, source };
+    on_db!(db, |pool| sqlx::raw_sql(CREATE_LEDGER)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(ledger_error))?;
+    let mut applied = Vec::new();
+    for migration in MIGRATIONS {
+        let mut tx = db.begin().await?;
+        let fail = |source| StoreError::Migration {
+            version: migration.version,
+            source,
+        };
+        if let Tx::Postgres(pg) = &mut tx {
+            sqlx::query("SELECT pg_advisory_xact_lock(724070001)")
+                .execute(&mut **pg)
+                .await
+                .map(|done| done.rows_affected())
+                .map_err(fail)?;
+        }
+        let done: Option<i64> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
+            "SELECT version FROM schema_migrations WHERE version = $1"
+        )
+        .bind(migration.version)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(fail))?;
+        if done.is_some() {
+            tx.rollback().await?;
+            continue;
+        }
+        let script = match db {
+            Db::Sqlite(_) => migration.sqlite,
+            Db::Postgres(_) => migration.postgres,
+        };
+        on_tx!(&mut tx, |conn| {
+            sqlx::raw_sql(script)
+                .execute(&mut *conn)
+                .await
+                .map(|done| done.rows_affected())
+                .map_err(fail)?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(Utc::now())
+            .execute(&mut *conn)
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(fail)?;
+        });
+        tx.commit().await?;
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "数据库迁移已应用"
+        );
+        applied.push(migration.version);
+    }
+    let current = current_version(db).await?;
+    if current > latest_version() {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known: latest_version(),
+        });
+    }
+    Ok(applied)
+}
+
+/// The highest applied version, 0 for an empty database.
+pub async fn current_version(db: &Db) -> StoreResult<i64> {
+    let fail = StoreError::query("读取迁移版本", "迁移记录");
+    let exists: bool = match db {
+        Db::Sqlite(pool) => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+        )
+        .fetch_one(pool)
+        .await
+        .map(|n| n > 0),
+        Db::Postgres(pool) => sqlx::query_scalar::<_, bool>(
+            "SELECT to_regclass('schema_migrations') IS NOT NULL",
+        )
+        .fetch_one(pool)
+        .await,
+    }
+    .map_err(StoreError::query("读取迁移版本", "迁移记录"))?;
+    if !exists {
+        return Ok(0);
+    }
+    on_db!(db, |pool| sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT MAX(version) FROM schema_migrations"
+    )
+    .fetch_one(pool)
+    .await
+    .map(|v| v.unwrap_or(0))
+    .map_err(fail))
+}

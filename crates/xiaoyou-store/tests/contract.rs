@@ -1,0 +1,842 @@
+//! The contract suite: every repository function, on SQLite always and on PostgreSQL when
+//! XIAOYOU_TEST_POSTGRES_URL is set. Each test gets a fresh, migrated database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::NaiveDate;
+use xiaoyou_core::*;
+use xiaoyou_store::bulk::{self, Batch, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord};
+use xiaoyou_store::enterprises::{self, NewEnterprise};
+use xiaoyou_store::org::{self, NewClass, NewSchool};
+use xiaoyou_store::people::{
+    self, NewContact, NewEmployment, NewPerson, NewStudyRecord, StoredIdCard,
+};
+use xiaoyou_store::regions::{self, Region};
+use xiaoyou_store::sources::{self, SourceKind};
+use xiaoyou_store::talent::{self, TalentProfile};
+use xiaoyou_store::{Db, StoreError, chains, migrate, stats};
+use xiaoyou_testkit::{TestDb, backend_tests};
+
+fn code(raw: &str) -> RegionCode {
+    RegionCode::parse(raw).unwrap()
+}
+
+async fn seed_regions(db: &Db) {
+    let hunan = code("430000");
+    let rows = vec![
+        Region {
+            code: hunan,
+            name: "湖南省".into(),
+            level: RegionLevel::Province,
+            parent: None,
+        },
+        Region {
+            code: code("430100"),
+            name: "长沙市".into(),
+            level: RegionLevel::City,
+            parent: Some(hunan),
+        },
+        Region {
+            code: code("430104"),
+            name: "岳麓区".into(),
+            level: RegionLevel::County,
+            parent: Some(code("430100")),
+        },
+        Region {
+            code: code("430900"),
+            name: "益阳市".into(),
+            level: RegionLevel::City,
+            parent: Some(hunan),
+        },
+        Region {
+            code: code("433100"),
+            name: "湘西土家族苗族自治州".into(),
+            level: RegionLevel::City,
+            parent: Some(hunan),
+        },
+    ];
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(regions::upsert(&mut tx, &rows).await.unwrap(), 5);
+    tx.commit().await.unwrap();
+}
+
+async fn new_school(db: &Db, name: &str, kind: SchoolKind) -> org::School {
+    let mut tx = db.begin().await.unwrap();
+    let school = org::insert_school(
+        &mut tx,
+        &NewSchool {
+            name,
+            kind,
+            city: code("430100"),
+            department: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    school
+}
+
+async fn migrations_are_idempotent(t: &TestDb) {
+    assert!(migrate::migrate(&t.db).await.unwrap().is_empty());
+    assert_eq!(
+        migrate::current_version(&t.db).await.unwrap(),
+        migrate::latest_version()
+    );
+    t.db.ping().await.unwrap();
+}
+
+async fn regions_load_and_query(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    // Loading again updates in place.
+    seed_regions(db).await;
+    let changsha = regions::get(db, code("430100")).await.unwrap().unwrap();
+    assert_eq!(changsha.name, "长沙市");
+    assert_eq!(changsha.parent, Some(code("430000")));
+    let cities = regions::children(db, code("430000")).await.unwrap();
+    assert_eq!(
+        cities.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["长沙市", "益阳市", "湘西土家族苗族自治州"]
+    );
+    assert_eq!(regions::provinces(db).await.unwrap().len(), 1);
+    let found = regions::find_city_by_name(db, code("430000"), "益阳")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.code, code("430900"));
+    let found = regions::find_city_by_name(db, code("430000"), "湘西")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.code, code("433100"));
+    assert!(regions::get(db, code("140100")).await.unwrap().is_none());
+}
+
+async fn industry_chains_upsert_and_list(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    let hunan = code("430000");
+    let mut tx = db.begin().await.unwrap();
+    chains::upsert(
+        &mut tx,
+        hunan,
+        &[
+            chains::NewChain {
+                code: "HN01",
+                name: "工程机械",
+                cluster: "先进制造",
+            },
+            chains::NewChain {
+                code: "HN02",
+                name: "轨道交通",
+                cluster: "先进制造",
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    chains::upsert(
+        &mut tx,
+        hunan,
+        &[chains::NewChain {
+            code: "HN02",
+            name: "轨道交通装备",
+            cluster: "先进制造",
+        }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let list = chains::list(db, hunan).await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[1].name, "轨道交通装备");
+}
+
+async fn schools_and_departments(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    let mut tx = db.begin().await.unwrap();
+    let department = org::insert_department(&mut tx, "省教育厅").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        org::list_departments(db).await.unwrap(),
+        vec![department.clone()]
+    );
+
+    let school = new_school(db, "湖南城市学院", SchoolKind::University).await;
+    assert_eq!(
+        org::get_school(db, school.id).await.unwrap().unwrap().name,
+        "湖南城市学院"
+    );
+    // Another spelling of the same name is the same school.
+    let same = org::find_school_by_name(db, "湖南城市學院")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(same.id, school.id);
+    let mut tx = db.begin().await.unwrap();
+    let duplicate = org::insert_school(
+        &mut tx,
+        &NewSchool {
+            name: " 湖南城市學院 ",
+            kind: SchoolKind::University,
+            city: code("430900"),
+            department: None,
+        },
+    )
+    .await;
+    assert!(
+        matches!(duplicate, Err(StoreError::Duplicate { .. })),
+        "{duplicate:?}"
+    );
+    drop(tx);
+    let mut tx = db.begin().await.unwrap();
+    let unknown_city = org::insert_school(
+        &mut tx,
+        &NewSchool {
+            name: "某某学院",
+            kind: SchoolKind::University,
+            city: code("140100"),
+            department: None,
+        },
+    )
+    .await;
+    assert!(
+        matches!(unknown_city, Err(StoreError::MissingReference { .. })),
+        "{unknown_city:?}"
+    );
+    drop(tx);
+
+    let mut tx = db.begin().await.unwrap();
+    org::set_school_department(&mut tx, school.id, Some(department.id))
+        .await
+        .unwrap();
+    let missing = org::set_school_department(&mut tx, SchoolId(9999), None).await;
+    assert!(matches!(missing, Err(StoreError::NotFound { .. })));
+    tx.commit().await.unwrap();
+    let schools = org::list_schools(db).await.unwrap();
+    assert_eq!(schools.len(), 1);
+    assert_eq!(schools[0].department, Some(department.id));
+}
+
+async fn dropped_transaction_leaves_nothing(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    let mut tx = db.begin().await.unwrap();
+    org::insert_school(
+        &mut tx,
+        &NewSchool {
+            name: "长郡中学",
+            kind: SchoolKind::MiddleSchool,
+            city: code("430100"),
+            department: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    assert!(org::list_schools(db).await.unwrap().is_empty());
+}
+
+async fn colleges_majors_and_classes(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    let school = new_school(db, "湖南大学", SchoolKind::University).await;
+    let mut tx = db.begin().await.unwrap();
+    let college = org::insert_college(&mut tx, school.id, "机械与运载工程学院")
+        .await
+        .unwrap();
+    let major = org::insert_major(&mut tx, college.id, "车辆工程")
+        .await
+        .unwrap();
+    let class = org::insert_class(
+        &mut tx,
+        &NewClass {
+            school: school.id,
+            college: Some(college.id),
+            major: Some(major.id),
+            name: "车辆工程2008级1班",
+            enrolment_year: Some(2008),
+            graduation_year: Some(2012),
+            head_teacher: Some("李老师"),
+            head_teacher_role: Some("辅导员"),
+        },
+    )
+    .await
+    .unwrap();
+    let duplicate = org::insert_college(&mut tx, school.id, "机械与运载工程学院 ").await;
+    assert!(matches!(duplicate, Err(StoreError::Duplicate { .. })));
+    drop(tx);
+    // The duplicate failed inside the transaction; nothing of it was committed.
+    assert!(org::list_colleges(db, school.id).await.unwrap().is_empty());
+
+    let mut tx = db.begin().await.unwrap();
+    let college = org::insert_college(&mut tx, school.id, "机械与运载工程学院")
+        .await
+        .unwrap();
+    let major = org::insert_major(&mut tx, college.id, "车辆工程")
+        .await
+        .unwrap();
+    let class = org::insert_class(
+        &mut tx,
+        &NewClass {
+            college: Some(college.id),
+            major: Some(major.id),
+            ..class_template(&class, school.id)
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        org::list_colleges(db, school.id).await.unwrap(),
+        vec![college.clone()]
+    );
+    assert_eq!(
+        org::get_college(db, college.id).await.unwrap(),
+        Some(college.clone())
+    );
+    assert_eq!(
+        org::list_majors_of_school(db, school.id).await.unwrap(),
+        vec![major]
+    );
+    let stored = org::get_class(db, class.id).await.unwrap().unwrap();
+    assert_eq!(stored, class);
+    assert_eq!(stored.head_teacher_role.as_deref(), Some("辅导员"));
+    assert_eq!(
+        org::list_classes_of_college(db, college.id).await.unwrap(),
+        vec![class.clone()]
+    );
+
+    let person = insert_person(db, "王伟", None).await;
+    let mut tx = db.begin().await.unwrap();
+    org::set_class_liaison(&mut tx, class.id, Some(person))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        org::get_class(db, class.id).await.unwrap().unwrap().liaison,
+        Some(person)
+    );
+}
+
+fn class_template(class: &org::Class, school: SchoolId) -> NewClass<'_> {
+    NewClass {
+        school,
+        college: class.college,
+        major: class.major,
+        name: &class.name,
+        enrolment_year: class.enrolment_year,
+        graduation_year: class.graduation_year,
+        head_teacher: class.head_teacher.as_deref(),
+        head_teacher_role: class.head_teacher_role.as_deref(),
+    }
+}
+
+async fn insert_person(db: &Db, name: &str, id_card: Option<StoredIdCard>) -> PersonId {
+    let mut tx = db.begin().await.unwrap();
+    let id = people::insert_person(
+        &mut tx,
+        &NewPerson {
+            name: PersonName::parse(name).unwrap(),
+            gender: Some(Gender::Male),
+            birth_date: NaiveDate::from_ymd_opt(1990, 5, 1),
+            id_card,
+            native_region: Some(code("430104")),
+            current_city: Some("长沙".into()),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+fn sealed_id_card(key: &PersonalDataKey, raw: &str) -> StoredIdCard {
+    let id = IdCardNo::parse(raw).unwrap();
+    let sealed = key.seal(id.expose());
+    StoredIdCard {
+        hash: sealed.hash,
+        cipher: sealed.ciphertext,
+        masked: id.masked(),
+    }
+}
+
+async fn persons_records_contacts_and_jobs(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let school = new_school(db, "湖南城市学院", SchoolKind::University).await;
+    let mut tx = db.begin().await.unwrap();
+    let college = org::insert_college(&mut tx, school.id, "土木工程学院")
+        .await
+        .unwrap();
+    let major = org::insert_major(&mut tx, college.id, "土木工程")
+        .await
+        .unwrap();
+    let class = org::insert_class(
+        &mut tx,
+        &NewClass {
+            school: school.id,
+            college: Some(college.id),
+            major: Some(major.id),
+            name: "土木2011级2班",
+            enrolment_year: Some(2011),
+            graduation_year: Some(2015),
+            head_teacher: None,
+            head_teacher_role: None,
+        },
+    )
+    .await
+    .unwrap();
+    let source = sources::insert(
+        &mut tx,
+        SourceKind::Import,
+        "2015届毕业生通讯录.xlsx",
+        Some(school.id),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let stored_source = sources::get(db, source.id).await.unwrap().unwrap();
+    assert_eq!(stored_source.kind, SourceKind::Import);
+    assert_eq!(stored_source.school, Some(school.id));
+
+    let card = sealed_id_card(&key, "11010519491231002X");
+    let person = insert_person(db, "鍾麗華", Some(card.clone())).await;
+    let stored = people::get_person(db, person).await.unwrap().unwrap();
+    assert_eq!(stored.name, "鍾麗華", "names are kept as written");
+    assert_eq!(stored.id_card_masked.as_deref(), Some("110105********002X"));
+    assert_eq!(stored.native_region, Some(code("430104")));
+    assert_eq!(
+        people::find_by_id_card_hash(db, &card.hash).await.unwrap(),
+        Some(person)
+    );
+    let cipher = people::id_card_cipher(db, person).await.unwrap().unwrap();
+    assert_eq!(key.open(&cipher).unwrap(), "11010519491231002X");
+    // The same ID number cannot belong to two persons.
+    let mut tx = db.begin().await.unwrap();
+    let again = people::insert_person(
+        &mut tx,
+        &NewPerson {
+            name: PersonName::parse("钟丽华").unwrap(),
+            gender: None,
+            birth_date: None,
+            id_card: Some(sealed_id_card(&key, "11010519491231002x")),
+            native_region: None,
+            current_city: None,
+        },
+    )
+    .await;
+    assert!(
+        matches!(again, Err(StoreError::Duplicate { .. })),
+        "{again:?}"
+    );
+    drop(tx);
+    assert_eq!(people::count_persons(db).await.unwrap(), 1);
+
+    let mut tx = db.begin().await.unwrap();
+    let record = people::insert_study_record(
+        &mut tx,
+        &NewStudyRecord {
+            person,
+            school: school.id,
+            college: Some(college.id),
+            major: Some(major.id),
+            class: Some(class.id),
+            level: StudyLevel::Bachelor,
+            enrolment_year: Some(2011),
+            graduation_year: Some(2015),
+            student_no: Some("201101020215"),
+            name_as_reported: "鍾麗華",
+            source: source.id,
+            source_ref: Some("2015届毕业生通讯录.xlsx#12 序号=10"),
+        },
+    )
+    .await
+    .unwrap();
+    people::insert_contact(
+        &mut tx,
+        &NewContact {
+            person,
+            kind: ContactKind::Mobile,
+            value: "13800001111",
+            source: source.id,
+            observed_on: NaiveDate::from_ymd_opt(2015, 6, 1),
+            verified: false,
+        },
+    )
+    .await
+    .unwrap();
+    people::insert_contact(
+        &mut tx,
+        &NewContact {
+            person,
+            kind: ContactKind::Mobile,
+            value: "13900002222",
+            source: source.id,
+            observed_on: NaiveDate::from_ymd_opt(2023, 3, 1),
+            verified: true,
+        },
+    )
+    .await
+    .unwrap();
+    people::insert_employment(
+        &mut tx,
+        &NewEmployment {
+            person,
+            enterprise: None,
+            employer_name: "中国建筑第五工程局有限公司",
+            title: Some("项目经理"),
+            city: Some("长沙"),
+            start_year: Some(2015),
+            end_year: Some(2020),
+            is_current: false,
+            source: source.id,
+        },
+    )
+    .await
+    .unwrap();
+    people::insert_employment(
+        &mut tx,
+        &NewEmployment {
+            person,
+            enterprise: None,
+            employer_name: "中联重科股份有限公司",
+            title: Some("高级工程师"),
+            city: Some("长沙"),
+            start_year: Some(2020),
+            end_year: None,
+            is_current: true,
+            source: source.id,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let records = people::study_records_of_person(db, person).await.unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].id, record);
+    assert_eq!(records[0].school_name, "湖南城市学院");
+    assert_eq!(records[0].class_name.as_deref(), Some("土木2011级2班"));
+    assert_eq!(records[0].source_label, "2015届毕业生通讯录.xlsx");
+    assert_eq!(
+        records[0].source_ref.as_deref(),
+        Some("2015届毕业生通讯录.xlsx#12 序号=10")
+    );
+
+    let contacts = people::contacts_of_person(db, person).await.unwrap();
+    assert_eq!(contacts.len(), 2);
+    assert_eq!(contacts[0].value, "13900002222", "newest first");
+    assert!(contacts[0].verified);
+    assert_eq!(
+        people::persons_with_contact(db, ContactKind::Mobile, "139-0000-2222")
+            .await
+            .unwrap(),
+        vec![person]
+    );
+
+    let jobs = people::employments_of_person(db, person).await.unwrap();
+    assert_eq!(jobs.len(), 2);
+    assert!(jobs[0].is_current);
+    assert_eq!(jobs[0].employer_name, "中联重科股份有限公司");
+
+    let register = people::class_register(db, class.id).await.unwrap();
+    assert_eq!(register.len(), 1);
+    let line = &register[0];
+    assert_eq!(line.mobile.as_deref(), Some("13900002222"));
+    assert_eq!(line.employer.as_deref(), Some("中联重科股份有限公司"));
+    assert_eq!(line.title.as_deref(), Some("高级工程师"));
+    assert_eq!(line.student_no.as_deref(), Some("201101020215"));
+}
+
+async fn enterprises_with_codes_and_tags(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    let hunan = code("430000");
+    let mut tx = db.begin().await.unwrap();
+    chains::upsert(
+        &mut tx,
+        hunan,
+        &[chains::NewChain {
+            code: "HN01",
+            name: "工程机械",
+            cluster: "先进制造",
+        }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let chain = chains::list(db, hunan).await.unwrap()[0].id;
+    let credit = CreditCode::complete("91430100MA4L00001").unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let id = enterprises::insert(
+        &mut tx,
+        &NewEnterprise {
+            name: "中联重科股份有限公司",
+            credit_code: Some(&credit),
+            region: Some(code("430100")),
+            city: Some("长沙"),
+            industry_chain: Some(chain),
+            tags: &[EnterpriseTag::Top500, EnterpriseTag::IndustryTop100],
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let stored = enterprises::get(db, id).await.unwrap().unwrap();
+    assert_eq!(stored.credit_code.as_deref(), Some(credit.as_str()));
+    assert_eq!(stored.industry_chain, Some(chain));
+    assert_eq!(stored.tags.len(), 2);
+    assert_eq!(
+        enterprises::find(db, "whatever", Some(&credit))
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        id
+    );
+    assert_eq!(
+        enterprises::find(db, "中聯重科股份有限公司", None)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        id
+    );
+    assert!(
+        enterprises::find(db, "三一重工股份有限公司", None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let mut tx = db.begin().await.unwrap();
+    let duplicate = enterprises::insert(
+        &mut tx,
+        &NewEnterprise {
+            name: "中联重科",
+            credit_code: Some(&credit),
+            region: None,
+            city: None,
+            industry_chain: None,
+            tags: &[],
+        },
+    )
+    .await;
+    assert!(matches!(duplicate, Err(StoreError::Duplicate { .. })));
+}
+
+async fn talent_profiles_and_appointments(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    let hunan = code("430000");
+    let school = new_school(db, "中南大学", SchoolKind::University).await;
+    let person = insert_person(db, "欧阳娜娜", None).await;
+    let mut tx = db.begin().await.unwrap();
+    chains::upsert(
+        &mut tx,
+        hunan,
+        &[
+            chains::NewChain {
+                code: "HN01",
+                name: "工程机械",
+                cluster: "先进制造",
+            },
+            chains::NewChain {
+                code: "HN12",
+                name: "生物医药",
+                cluster: "新兴产业",
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let chain_ids: Vec<_> = chains::list(db, hunan)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let mut profile = TalentProfile {
+        person,
+        category: TalentCategory::Scholar,
+        honours: Some("国家杰出青年科学基金获得者".into()),
+        expertise: Some("粉末冶金".into()),
+        summary: None,
+        chains: chain_ids.clone(),
+    };
+    let mut tx = db.begin().await.unwrap();
+    talent::upsert_profile(&mut tx, &profile).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        talent::get_profile(db, person).await.unwrap().unwrap(),
+        profile
+    );
+    profile.category = TalentCategory::Academician;
+    profile.chains = vec![chain_ids[1]];
+    let mut tx = db.begin().await.unwrap();
+    talent::upsert_profile(&mut tx, &profile).await.unwrap();
+    let appointment = talent::insert_appointment(
+        &mut tx,
+        person,
+        school.id,
+        AppointmentKind::IndustryMentor,
+        NaiveDate::from_ymd_opt(2024, 9, 1),
+        None,
+        Some("机电工程学院"),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        talent::get_profile(db, person).await.unwrap().unwrap(),
+        profile
+    );
+    assert_eq!(
+        talent::appointments_of_person(db, person).await.unwrap(),
+        vec![appointment]
+    );
+    assert!(
+        talent::get_profile(db, PersonId(person.get() + 1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn bulk_load_and_statistics(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    let school = new_school(db, "长沙理工大学", SchoolKind::University).await;
+    let mut tx = db.begin().await.unwrap();
+    let college = org::insert_college(&mut tx, school.id, "交通运输工程学院")
+        .await
+        .unwrap();
+    let class = org::insert_class(
+        &mut tx,
+        &NewClass {
+            school: school.id,
+            college: Some(college.id),
+            major: None,
+            name: "交通2010级1班",
+            enrolment_year: Some(2010),
+            graduation_year: Some(2014),
+            head_teacher: None,
+            head_teacher_role: None,
+        },
+    )
+    .await
+    .unwrap();
+    let source = sources::insert(&mut tx, SourceKind::Demo, "演示数据", None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let first = bulk::next_person_id(db).await.unwrap();
+    let count = 2_500;
+    let mut batch = Batch::default();
+    for i in 0..count {
+        let person = PersonId(first.get() + i);
+        batch.persons.push(BulkPerson {
+            id: person,
+            name: PersonName::parse(if i % 2 == 0 { "李娜" } else { "刘洋" }).unwrap(),
+            gender: Some(if i % 2 == 0 {
+                Gender::Female
+            } else {
+                Gender::Male
+            }),
+            birth_date: NaiveDate::from_ymd_opt(1992, 1, 1),
+            id_card: None,
+            native_region: None,
+            current_city: Some(if i % 3 == 0 { "深圳" } else { "长沙" }.into()),
+        });
+        batch.study_records.push(BulkStudyRecord {
+            person,
+            school: school.id,
+            college: Some(college.id),
+            major: None,
+            class: Some(class.id),
+            level: StudyLevel::Bachelor,
+            enrolment_year: Some(2010),
+            graduation_year: Some(2014 + (i % 2) as i32),
+            student_no: Some(format!("2010{i:06}")),
+            name_as_reported: "李娜".into(),
+            source: source.id,
+            source_ref: None,
+        });
+        batch.contacts.push(BulkContact {
+            person,
+            kind: ContactKind::Mobile,
+            value: format!("138{:08}", i),
+            source: source.id,
+            observed_on: None,
+            verified: false,
+        });
+        batch.employments.push(BulkEmployment {
+            person,
+            enterprise: None,
+            employer_name: "三一重工股份有限公司".into(),
+            title: Some("工程师".into()),
+            city: None,
+            start_year: Some(2014),
+            end_year: None,
+            is_current: true,
+            source: source.id,
+        });
+    }
+    assert_eq!(batch.row_count(), 4 * count as usize);
+    let mut tx = db.begin().await.unwrap();
+    bulk::write_batch(&mut tx, &batch).await.unwrap();
+    tx.commit().await.unwrap();
+    bulk::sync_sequences(db).await.unwrap();
+    bulk::analyze(db).await.unwrap();
+
+    // A normal insert after the bulk load gets the next id, not a collision.
+    let after = insert_person(db, "张三", None).await;
+    assert_eq!(after.get(), first.get() + count);
+
+    let totals = stats::totals(db).await.unwrap();
+    assert_eq!(totals.persons, count + 1);
+    assert_eq!(totals.study_records, count);
+    assert_eq!(totals.schools, 1);
+    assert_eq!(totals.classes, 1);
+    assert_eq!(
+        stats::records_per_school(db).await.unwrap(),
+        vec![(school.id, count)]
+    );
+    let breakdown = stats::school_breakdown(db, school.id, 5).await.unwrap();
+    assert_eq!(breakdown.study_records, count);
+    assert_eq!(breakdown.by_college, vec![(college.id, count)]);
+    assert_eq!(
+        breakdown.by_graduation_year,
+        vec![(2014, 1250), (2015, 1250)]
+    );
+    assert_eq!(
+        breakdown.top_cities,
+        vec![("长沙".to_owned(), 1666), ("深圳".to_owned(), 834)]
+    );
+    assert_eq!(
+        stats::class_sizes(db, college.id).await.unwrap(),
+        vec![(class.id, count)]
+    );
+    assert_eq!(
+        people::class_register(db, class.id).await.unwrap().len(),
+        count as usize
+    );
+}
+
+backend_tests!(
+    migrations_are_idempotent,
+    regions_load_and_query,
+    industry_chains_upsert_and_list,
+    schools_and_departments,
+    dropped_transaction_leaves_nothing,
+    colleges_majors_and_classes,
+    persons_records_contacts_and_jobs,
+    enterprises_with_codes_and_tags,
+    talent_profiles_and_appointments,
+    bulk_load_and_statistics,
+);

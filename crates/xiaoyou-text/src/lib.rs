@@ -1,0 +1,16 @@
+//! Chinese text handling shared by import, identity and search.
+//!
+//! - [`fold`]: full-width → half-width, invisible characters out, whitespace collapsed;
+//! - [`script`]: traditional → simplified folding (OpenCC tables), surname-aware;
+//! - [`keys`]: normalised keys for names of people and organisations;
+//! - [`similar`]: similarity and "did you mean" lists.
+
+pub mod fold;
+pub mod keys;
+pub mod script;
+pub mod similar;
+
+pub use fold::{clean_cell, fold_width};
+pub use keys::{name_key, org_name_key};
+pub use script::to_simplified;
+pub use similar::{close_matches, similarity};
