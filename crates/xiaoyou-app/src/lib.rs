@@ -1,1 +1,9 @@
+//! Use cases of xiaoyou, above the store and below the web: reference data loading, the
+//! organisation tree, and the demo province generator.
 
+pub mod demo;
+pub mod error;
+pub mod reference;
+pub mod schools;
+
+pub use error::AppError;

@@ -50,16 +50,15 @@ pub async fn upsert(
 }
 
 pub async fn list(db: &Db, province: RegionCode) -> StoreResult<Vec<IndustryChain>> {
-    let rows: Vec<(i64, String, String, String)> =
-        on_db!(db, |pool| {
-            sqlx::query_as(
+    let rows: Vec<(i64, String, String, String)> = on_db!(db, |pool| {
+        sqlx::query_as(
         "SELECT id, code, name, cluster FROM industry_chains WHERE province_code = $1 ORDER BY code"
     )
     .bind(province_param(province))
     .fetch_all(pool)
     .await
     .map_err(StoreError::query("读取产业链", "产业链"))?
-        });
+    });
     Ok(rows
         .into_iter()
         .map(|(id, code, name, cluster)| IndustryChain {

@@ -17,6 +17,7 @@ pub mod org;
 pub mod people;
 pub mod regions;
 pub mod schema;
+pub mod settings;
 pub mod sources;
 pub mod stats;
 pub mod talent;

@@ -253,9 +253,8 @@ pub async fn insert_study_record(
     record: &NewStudyRecord<'_>,
 ) -> StoreResult<StudyRecordId> {
     let now = Utc::now();
-    let id: i64 =
-        on_tx!(tx, |conn| {
-            sqlx::query_scalar(
+    let id: i64 = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
         "INSERT INTO study_records (person_id, school_id, college_id, major_id, class_id, level,
              enrolment_year, graduation_year, student_no, name_as_reported, source_id, source_ref,
              reported_at, created_at)
@@ -277,7 +276,7 @@ pub async fn insert_study_record(
     .fetch_one(&mut *conn)
     .await
     .map_err(StoreError::query("新建学籍记录", "校友、学校或班级"))?
-        });
+    });
     Ok(StudyRecordId(id))
 }
 
@@ -494,9 +493,8 @@ pub async fn persons_with_contact(
 // ---------------------------------------------------------------- employment
 
 pub async fn insert_employment(tx: &mut Tx, job: &NewEmployment<'_>) -> StoreResult<EmploymentId> {
-    let id: i64 =
-        on_tx!(tx, |conn| {
-            sqlx::query_scalar(
+    let id: i64 = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
         "INSERT INTO employments (person_id, enterprise_id, employer_name, title, city, start_year,
              end_year, is_current, source_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id"
@@ -514,7 +512,7 @@ pub async fn insert_employment(tx: &mut Tx, job: &NewEmployment<'_>) -> StoreRes
     .fetch_one(&mut *conn)
     .await
     .map_err(StoreError::query("新建工作经历", "校友、企业或数据来源"))?
-        });
+    });
     Ok(EmploymentId(id))
 }
 

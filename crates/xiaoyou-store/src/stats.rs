@@ -55,16 +55,15 @@ pub async fn records_per_school(db: &Db) -> StoreResult<Vec<(SchoolId, i64)>> {
 
 pub async fn school_breakdown(db: &Db, school: SchoolId, top: i64) -> StoreResult<SchoolBreakdown> {
     let fail = || StoreError::query("统计学校校友", "统计");
-    let by_college: Vec<(Option<i64>, i64)> =
-        on_db!(db, |pool| {
-            sqlx::query_as(
+    let by_college: Vec<(Option<i64>, i64)> = on_db!(db, |pool| {
+        sqlx::query_as(
         "SELECT college_id, COUNT(*) FROM study_records WHERE school_id = $1 GROUP BY college_id"
     )
     .bind(school.get())
     .fetch_all(pool)
     .await
     .map_err(fail())?
-        });
+    });
     let by_year: Vec<(Option<i32>, i64)> = on_db!(db, |pool| sqlx::query_as(
         "SELECT graduation_year, COUNT(*) FROM study_records WHERE school_id = $1
          GROUP BY graduation_year ORDER BY graduation_year"

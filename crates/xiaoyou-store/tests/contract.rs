@@ -86,6 +86,31 @@ async fn migrations_are_idempotent(t: &TestDb) {
     t.db.ping().await.unwrap();
 }
 
+async fn settings_round_trip(t: &TestDb) {
+    let db = &t.db;
+    assert_eq!(
+        xiaoyou_store::settings::get(db, "demo.completed")
+            .await
+            .unwrap(),
+        None
+    );
+    let mut tx = db.begin().await.unwrap();
+    xiaoyou_store::settings::set(&mut tx, "demo.completed", "seed=1")
+        .await
+        .unwrap();
+    xiaoyou_store::settings::set(&mut tx, "demo.completed", "seed=2")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        xiaoyou_store::settings::get(db, "demo.completed")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("seed=2")
+    );
+}
+
 async fn regions_load_and_query(t: &TestDb) {
     let db = &t.db;
     seed_regions(db).await;
@@ -830,6 +855,7 @@ async fn bulk_load_and_statistics(t: &TestDb) {
 
 backend_tests!(
     migrations_are_idempotent,
+    settings_round_trip,
     regions_load_and_query,
     industry_chains_upsert_and_list,
     schools_and_departments,

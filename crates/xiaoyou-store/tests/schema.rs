@@ -77,6 +77,7 @@ async fn every_table_of_the_model_exists_on_sqlite() {
         "talent_profiles",
         "talent_profile_chains",
         "appointments",
+        "instance_settings",
         "schema_migrations",
     ] {
         assert!(

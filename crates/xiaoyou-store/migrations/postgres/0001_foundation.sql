@@ -189,3 +189,9 @@ CREATE TABLE appointments (
     created_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX idx_appointments_person ON appointments (person_id);
+
+CREATE TABLE instance_settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);

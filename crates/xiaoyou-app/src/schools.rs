@@ -1,0 +1,88 @@
+//! Adding schools to the organisation tree without creating the same school twice.
+
+use crate::error::{AppError, AppResult};
+use xiaoyou_core::{RegionCode, SchoolKind};
+use xiaoyou_store::org::{self, NewSchool, School};
+use xiaoyou_store::{Db, regions};
+
+/// Names at least this similar to an existing school are refused unless confirmed.
+pub const SIMILAR_THRESHOLD: f64 = 0.85;
+
+#[derive(Debug, Clone)]
+pub struct SchoolRequest<'a> {
+    pub name: &'a str,
+    pub kind: SchoolKind,
+    /// A city name (`长沙`, `长沙市`, `湘西州`) or its GB/T 2260 code.
+    pub city: &'a str,
+    /// Confirms that a similarly named school is a different one.
+    pub allow_similar: bool,
+}
+
+/// Resolves a city given by name or code within a province.
+pub async fn resolve_city(db: &Db, province: RegionCode, city: &str) -> AppResult<RegionCode> {
+    if let Ok(code) = RegionCode::parse(city) {
+        if regions::get(db, code).await?.is_some() {
+            return Ok(code);
+        }
+    }
+    regions::find_city_by_name(db, province, city)
+        .await?
+        .map(|region| region.code)
+        .ok_or_else(|| AppError::UnknownName {
+            what: "市州",
+            name: city.trim().to_owned(),
+        })
+}
+
+/// Adds a school. The same name in another spelling (traditional characters, full-width
+/// brackets, spaces) is refused with the existing school; a merely similar name is refused
+/// with the candidates unless `allow_similar` confirms it.
+pub async fn add_school(
+    db: &Db,
+    province: RegionCode,
+    request: &SchoolRequest<'_>,
+) -> AppResult<School> {
+    let name = xiaoyou_text::clean_cell(request.name);
+    if name.is_empty() {
+        return Err(AppError::Invalid {
+            field: "学校名称",
+            reason: "不能为空".into(),
+        });
+    }
+    if let Some(existing) = org::find_school_by_name(db, &name).await? {
+        return Err(AppError::SchoolExists {
+            name,
+            id: existing.id.get(),
+            existing: existing.name,
+        });
+    }
+    if !request.allow_similar {
+        let schools = org::list_schools(db).await?;
+        let similar = xiaoyou_text::close_matches(
+            &name,
+            schools.iter().map(|s| s.name.as_str()),
+            SIMILAR_THRESHOLD,
+            5,
+        );
+        if !similar.is_empty() {
+            return Err(AppError::SchoolSimilar {
+                name,
+                candidates: similar.into_iter().map(|(n, _)| n.to_owned()).collect(),
+            });
+        }
+    }
+    let city = resolve_city(db, province, request.city).await?;
+    let mut tx = db.begin().await?;
+    let school = org::insert_school(
+        &mut tx,
+        &NewSchool {
+            name: &name,
+            kind: request.kind,
+            city,
+            department: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(school)
+}
