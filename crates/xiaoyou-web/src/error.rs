@@ -1,0 +1,65 @@
+//! One error type at the web edge: a status, a stable code and a Chinese message, rendered as
+//! an error page.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum WebError {
+    #[error("找不到{0}")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Store(#[from] xiaoyou_store::StoreError),
+    #[error("页面渲染失败")]
+    Render(#[from] askama::Error),
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    heading: &'a str,
+    message: String,
+}
+
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Store(_) | WebError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            WebError::NotFound(_) => "not_found",
+            WebError::Store(_) => "storage",
+            WebError::Render(_) => "render",
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let (heading, message) = match &self {
+            WebError::NotFound(_) => (
+                "页面不存在",
+                format!("{self}，它可能已被删除，或链接有误。"),
+            ),
+            _ => {
+                tracing::error!(code = self.code(), error = %self, "请求处理失败");
+                (
+                    "服务器出错了",
+                    "处理请求时出现问题，已记录。请稍后重试。".to_owned(),
+                )
+            }
+        };
+        let page = ErrorPage { heading, message };
+        let body = page
+            .render()
+            .unwrap_or_else(|_| format!("<!DOCTYPE html><meta charset=utf-8><h1>{heading}</h1>"));
+        (status, Html(body)).into_response()
+    }
+}

@@ -1,0 +1,103 @@
+//! The class register (班级通讯录): every alumnus of a class with masked contact data.
+
+use super::province_name;
+use crate::AppState;
+use crate::error::WebError;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Html;
+use xiaoyou_core::{ClassId, MobilePhone};
+use xiaoyou_store::{org, people};
+
+struct EntryLine {
+    student_no: String,
+    name: String,
+    gender: &'static str,
+    mobile: String,
+    employer: String,
+    title: String,
+    city: String,
+}
+
+#[derive(Template)]
+#[template(path = "class.html")]
+struct ClassPage {
+    province_name: String,
+    school_id: i64,
+    school_name: String,
+    college: Option<(i64, String)>,
+    class_name: String,
+    years: String,
+    head_teacher: String,
+    liaison: String,
+    entries: Vec<EntryLine>,
+}
+
+/// Phones leave the system masked; a value that is not a valid mobile is hidden entirely.
+fn masked_mobile(raw: Option<&str>) -> String {
+    match raw {
+        Some(raw) => MobilePhone::parse(raw)
+            .map(|m| m.masked())
+            .unwrap_or_else(|_| "***".to_owned()),
+        None => String::new(),
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, WebError> {
+    let db = state.db();
+    let class = org::get_class(db, ClassId(id))
+        .await?
+        .ok_or(WebError::NotFound("该班级"))?;
+    let school = org::get_school(db, class.school)
+        .await?
+        .ok_or(WebError::NotFound("该学校"))?;
+    let college = match class.college {
+        Some(college) => org::get_college(db, college)
+            .await?
+            .map(|c| (c.id.get(), c.name)),
+        None => None,
+    };
+    let entries = people::class_register(db, class.id).await?;
+    let liaison = class
+        .liaison
+        .and_then(|p| entries.iter().find(|e| e.person == p))
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
+    let years = match (class.enrolment_year, class.graduation_year) {
+        (Some(from), Some(to)) => format!("{from}级 · {to}届"),
+        (Some(from), None) => format!("{from}级"),
+        (None, Some(to)) => format!("{to}届"),
+        (None, None) => String::new(),
+    };
+    let head_teacher = match (&class.head_teacher, &class.head_teacher_role) {
+        (Some(name), Some(role)) => format!("{role}：{name}"),
+        (Some(name), None) => format!("班主任：{name}"),
+        _ => String::new(),
+    };
+    let page = ClassPage {
+        province_name: province_name(&state).await?,
+        school_id: school.id.get(),
+        school_name: school.name,
+        college,
+        class_name: class.name,
+        years,
+        head_teacher,
+        liaison,
+        entries: entries
+            .into_iter()
+            .map(|e| EntryLine {
+                student_no: e.student_no.unwrap_or_default(),
+                gender: e.gender.map_or("", |g| g.label()),
+                mobile: masked_mobile(e.mobile.as_deref()),
+                employer: e.employer.unwrap_or_default(),
+                title: e.title.unwrap_or_default(),
+                city: e.city.unwrap_or_default(),
+                name: e.name,
+            })
+            .collect(),
+    };
+    Ok(Html(page.render()?))
+}

@@ -1,0 +1,77 @@
+//! A college: its classes, newest first, with their sizes.
+
+use super::province_name;
+use crate::AppState;
+use crate::error::WebError;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Html;
+use std::collections::HashMap;
+use xiaoyou_core::CollegeId;
+use xiaoyou_store::{org, stats};
+
+struct ClassLine {
+    id: i64,
+    name: String,
+    enrolment: String,
+    graduation: String,
+    head_teacher: String,
+    size: i64,
+}
+
+#[derive(Template)]
+#[template(path = "college.html")]
+struct CollegePage {
+    province_name: String,
+    school_id: i64,
+    school_name: String,
+    college_name: String,
+    classes: Vec<ClassLine>,
+}
+
+fn year(value: Option<i32>) -> String {
+    value
+        .map(|y| y.to_string())
+        .unwrap_or_else(|| "—".to_owned())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, WebError> {
+    let db = state.db();
+    let college = org::get_college(db, CollegeId(id))
+        .await?
+        .ok_or(WebError::NotFound("该学院"))?;
+    let school = org::get_school(db, college.school)
+        .await?
+        .ok_or(WebError::NotFound("该学校"))?;
+    let sizes: HashMap<_, _> = stats::class_sizes(db, college.id)
+        .await?
+        .into_iter()
+        .collect();
+    let classes = org::list_classes_of_college(db, college.id)
+        .await?
+        .into_iter()
+        .map(|class| ClassLine {
+            id: class.id.get(),
+            size: sizes.get(&class.id).copied().unwrap_or(0),
+            enrolment: year(class.enrolment_year),
+            graduation: year(class.graduation_year),
+            head_teacher: match (&class.head_teacher, &class.head_teacher_role) {
+                (Some(name), Some(role)) => format!("{name}（{role}）"),
+                (Some(name), None) => name.clone(),
+                _ => "—".to_owned(),
+            },
+            name: class.name,
+        })
+        .collect();
+    let page = CollegePage {
+        province_name: province_name(&state).await?,
+        school_id: school.id.get(),
+        school_name: school.name,
+        college_name: college.name,
+        classes,
+    };
+    Ok(Html(page.render()?))
+}
