@@ -6,7 +6,7 @@ use xiaoyou_store::org::{self, NewSchool, School};
 use xiaoyou_store::{Db, regions};
 
 /// Names at least this similar to an existing school are refused unless confirmed.
-pub const SIMILAR_THRESHOLD: f64 = 0.85;
+pub const SIMILAR_THRESHOLD: f64 = 0.8;
 
 #[derive(Debug, Clone)]
 pub struct SchoolRequest<'a> {
@@ -20,10 +20,10 @@ pub struct SchoolRequest<'a> {
 
 /// Resolves a city given by name or code within a province.
 pub async fn resolve_city(db: &Db, province: RegionCode, city: &str) -> AppResult<RegionCode> {
-    if let Ok(code) = RegionCode::parse(city) {
-        if regions::get(db, code).await?.is_some() {
-            return Ok(code);
-        }
+    if let Ok(code) = RegionCode::parse(city)
+        && regions::get(db, code).await?.is_some()
+    {
+        return Ok(code);
     }
     regions::find_city_by_name(db, province, city)
         .await?
@@ -56,8 +56,20 @@ pub async fn add_school(
             existing: existing.name,
         });
     }
+    let schools = org::list_schools(db).await?;
+    // An abbreviation or a province prefix is still the same school (长沙市一中, 湖南师大附中).
+    let alias = xiaoyou_text::org_alias_key(&name);
+    if let Some(existing) = schools
+        .iter()
+        .find(|s| xiaoyou_text::org_alias_key(&s.name) == alias)
+    {
+        return Err(AppError::SchoolExists {
+            name,
+            id: existing.id.get(),
+            existing: existing.name.clone(),
+        });
+    }
     if !request.allow_similar {
-        let schools = org::list_schools(db).await?;
         let similar = xiaoyou_text::close_matches(
             &name,
             schools.iter().map(|s| s.name.as_str()),

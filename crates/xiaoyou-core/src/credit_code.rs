@@ -35,7 +35,7 @@ impl CreditCode {
             values.push(alphabet_value(c).ok_or(ValueError::CreditCodeCharacter(c))?);
         }
         let expected = check_char(&values[..17]);
-        if cleaned.chars().last() != Some(expected) {
+        if !cleaned.ends_with(expected) {
             return Err(ValueError::CreditCodeCheck { expected });
         }
         Ok(CreditCode(cleaned))

@@ -63,10 +63,10 @@ impl PersonName {
         if !self.is_han() {
             return None;
         }
-        if let Some(compound) = COMPOUND_SURNAMES.iter().find(|s| self.0.starts_with(**s)) {
-            if self.0.chars().count() > 2 {
-                return Some(compound);
-            }
+        if let Some(compound) = COMPOUND_SURNAMES.iter().find(|s| self.0.starts_with(**s))
+            && self.0.chars().count() > 2
+        {
+            return Some(compound);
         }
         self.0.char_indices().nth(1).map(|(end, _)| &self.0[..end])
     }

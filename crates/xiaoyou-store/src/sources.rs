@@ -76,15 +76,16 @@ pub async fn insert(
     })
 }
 
+type SourceRow = (i64, String, String, Option<i64>, DateTime<Utc>);
+
 pub async fn get(db: &Db, id: SourceId) -> StoreResult<Option<Source>> {
-    let row: Option<(i64, String, String, Option<i64>, DateTime<Utc>)> =
-        on_db!(db, |pool| sqlx::query_as(
-            "SELECT id, kind, label, school_id, received_at FROM sources WHERE id = $1"
-        )
-        .bind(id.get())
-        .fetch_optional(pool)
-        .await
-        .map_err(StoreError::query("读取数据来源", "数据来源"))?);
+    let row: Option<SourceRow> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, kind, label, school_id, received_at FROM sources WHERE id = $1"
+    )
+    .bind(id.get())
+    .fetch_optional(pool)
+    .await
+    .map_err(StoreError::query("读取数据来源", "数据来源"))?);
     row.map(|(id, kind, label, school, received_at)| {
         Ok(Source {
             id: SourceId(id),

@@ -69,15 +69,16 @@ pub async fn upsert_profile(tx: &mut Tx, profile: &TalentProfile) -> StoreResult
     Ok(())
 }
 
+type ProfileRow = (String, Option<String>, Option<String>, Option<String>);
+
 pub async fn get_profile(db: &Db, person: PersonId) -> StoreResult<Option<TalentProfile>> {
-    let row: Option<(String, Option<String>, Option<String>, Option<String>)> =
-        on_db!(db, |pool| sqlx::query_as(
-            "SELECT category, honours, expertise, summary FROM talent_profiles WHERE person_id = $1"
-        )
-        .bind(person.get())
-        .fetch_optional(pool)
-        .await
-        .map_err(StoreError::query("读取人才档案", "人才档案"))?);
+    let row: Option<ProfileRow> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT category, honours, expertise, summary FROM talent_profiles WHERE person_id = $1"
+    )
+    .bind(person.get())
+    .fetch_optional(pool)
+    .await
+    .map_err(StoreError::query("读取人才档案", "人才档案"))?);
     let Some((category, honours, expertise, summary)) = row else {
         return Ok(None);
     };

@@ -11,6 +11,6 @@ pub mod script;
 pub mod similar;
 
 pub use fold::{clean_cell, fold_width};
-pub use keys::{name_key, org_name_key};
+pub use keys::{name_key, org_alias_key, org_name_key};
 pub use script::to_simplified;
 pub use similar::{close_matches, similarity};

@@ -1,11 +1,11 @@
 //! Similarity of names, for "did you mean" suggestions. Blocking and identity decisions
 //! use stronger evidence; this is only for showing people likely candidates.
 
-use crate::keys::org_name_key;
+use crate::keys::org_alias_key;
 
 /// Similarity in [0, 1] of two organisation names after normalisation (1 = same key).
 pub fn similarity(a: &str, b: &str) -> f64 {
-    let (a, b) = (org_name_key(a), org_name_key(b));
+    let (a, b) = (org_alias_key(a), org_alias_key(b));
     if a == b {
         return 1.0;
     }

@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::reference;
 use chrono::NaiveDate;
 use names::NameGenerator;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 use xiaoyou_core::{
     AppointmentKind, ClassId, CollegeId, ContactKind, CreditCode, EnterpriseId, Gender, IdCardNo,
@@ -306,6 +306,7 @@ pub async fn generate(
     let mut liaisons: Vec<(ClassId, PersonId)> = Vec::new();
     let mut people_rng = rng.fork(2);
     let key_material = key;
+    let mut used_id_cards: HashSet<u64> = HashSet::new();
 
     for year in years {
         let indexes = by_year.remove(&year).unwrap_or_default();
@@ -365,11 +366,10 @@ pub async fn generate(
                         &mut people_rng,
                     );
                 }
-                if reused.is_none() {
-                    if let Some(stage) = reuse_from.filter(|_| people_rng.chance(reuse_chance)) {
-                        reused =
-                            take_candidate(&mut waiting, stage, year, plan.level, &mut people_rng);
-                    }
+                if reused.is_none()
+                    && let Some(stage) = reuse_from.filter(|_| people_rng.chance(reuse_chance))
+                {
+                    reused = take_candidate(&mut waiting, stage, year, plan.level, &mut people_rng);
                 }
                 let member = match reused {
                     Some(candidate) => {
@@ -400,6 +400,7 @@ pub async fn generate(
                             &chain_list.iter().map(|c| c.id).collect::<Vec<_>>(),
                             &schools[plan.school],
                             key_material,
+                            &mut used_id_cards,
                             &mut batch,
                             &mut profiles,
                         )?;
@@ -442,7 +443,7 @@ pub async fn generate(
             }
             // Some move on to the next stage of education.
             let next = match plan.level {
-                StudyLevel::MiddleSchool => Some((NextStage::Undergraduate, 0.55)),
+                StudyLevel::MiddleSchool => Some((NextStage::Undergraduate, 0.7)),
                 StudyLevel::SecondaryVocational => Some((NextStage::HigherVocational, 0.45)),
                 StudyLevel::Bachelor => Some((NextStage::Master, 0.18)),
                 StudyLevel::Master => Some((NextStage::Doctorate, 0.2)),
@@ -536,14 +537,14 @@ fn take_candidate(
 ) -> Option<Candidate> {
     // Graduates of this year, or of the two before (a gap year, work before a master's).
     for gap in 0..3 {
-        if let Some(list) = waiting.get_mut(&(stage, year - gap)) {
-            if !list.is_empty() {
-                let index = rng.below(list.len() as u64) as usize;
-                let candidate = list.swap_remove(index);
-                // Never younger than the level's usual starting age allows.
-                if year - candidate.birth_year >= level.usual_start_age() - 1 {
-                    return Some(candidate);
-                }
+        if let Some(list) = waiting.get_mut(&(stage, year - gap))
+            && !list.is_empty()
+        {
+            let index = rng.below(list.len() as u64) as usize;
+            let candidate = list.swap_remove(index);
+            // Never younger than the level's usual starting age allows.
+            if year - candidate.birth_year >= level.usual_start_age() - 1 {
+                return Some(candidate);
             }
         }
     }
@@ -592,7 +593,7 @@ fn school_weight(kind: SchoolKind) -> u64 {
         SchoolKind::University => 10,
         SchoolKind::HigherVocational => 6,
         SchoolKind::SecondaryVocational => 3,
-        SchoolKind::MiddleSchool => 7,
+        SchoolKind::MiddleSchool => 9,
         SchoolKind::OutOfProvince => 2,
     }
 }
@@ -673,6 +674,7 @@ fn new_person(
     chain_ids: &[IndustryChainId],
     school: &SchoolState,
     key: &PersonalDataKey,
+    used_id_cards: &mut HashSet<u64>,
     batch: &mut Batch,
     profiles: &mut Vec<(TalentProfile, Option<(SchoolId, AppointmentKind)>)>,
 ) -> AppResult<(String, i32)> {
@@ -697,15 +699,35 @@ fn new_person(
     let id_card = match (birth, rng.chance(0.7)) {
         (Some(birth), true) => {
             let area = native.map_or(420_102, RegionCode::get);
-            let sequence = rng.below(500) as u32 * 2 + u32::from(gender == Gender::Male);
-            IdCardNo::compose(area, birth, sequence).ok().map(|card| {
-                let sealed = key.seal(card.expose());
-                StoredIdCard {
-                    hash: sealed.hash,
-                    cipher: sealed.ciphertext,
-                    masked: card.masked(),
-                }
-            })
+            let mut sequence = rng.below(500) as u32 * 2 + u32::from(gender == Gender::Male);
+            // Real numbers are unique: step to the next free sequence of the same gender.
+            let body = |sequence: u32| {
+                u64::from(area) * 100_000_000_000
+                    + u64::from(
+                        birth
+                            .format("%Y%m%d")
+                            .to_string()
+                            .parse::<u32>()
+                            .unwrap_or(0),
+                    ) * 1000
+                    + u64::from(sequence)
+            };
+            let mut attempts = 0;
+            while !used_id_cards.insert(body(sequence)) && attempts < 500 {
+                sequence = (sequence + 2) % 1000;
+                attempts += 1;
+            }
+            (attempts < 500)
+                .then_some(())
+                .and_then(|()| IdCardNo::compose(area, birth, sequence).ok())
+                .map(|card| {
+                    let sealed = key.seal(card.expose());
+                    StoredIdCard {
+                        hash: sealed.hash,
+                        cipher: sealed.ciphertext,
+                        masked: card.masked(),
+                    }
+                })
         }
         _ => None,
     };
@@ -819,11 +841,11 @@ fn new_person(
         employer.unwrap_or_else(|| (None, names::local_employer(rng, &city), None));
     let mut title = None;
     for _ in 0..4 {
-        if let Some((candidate, min_age)) = titles.draw(rng) {
-            if *min_age <= age {
-                title = Some(candidate.clone());
-                break;
-            }
+        if let Some((candidate, min_age)) = titles.draw(rng)
+            && *min_age <= age
+        {
+            title = Some(candidate.clone());
+            break;
         }
     }
     if age > 32 && rng.chance(0.3) {

@@ -1,0 +1,121 @@
+//! The command line: one binary, one subcommand per task.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "xiaoyou",
+    version,
+    about = "校友经济大数据平台：省级平台、学校校友办、校友之家与数据共享接口"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// 数据目录（SQLite 数据库文件与本地索引所在位置），默认 ./data
+    #[arg(long = "data", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// 配置文件路径，默认读取当前目录下的 xiaoyou.toml（如存在）
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListenArgs {
+    /// 监听地址，默认 127.0.0.1:8080
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 启动网页与接口服务
+    Serve(ListenArgs),
+    /// 升级数据库结构到本程序的版本
+    Migrate,
+    /// 生成（或复用）演示省份数据并启动服务
+    Demo(DemoArgs),
+    /// 配置相关
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// 检查正在运行的服务是否健康（用于容器与负载均衡）
+    Healthcheck(ListenArgs),
+    /// 学校管理
+    #[command(subcommand)]
+    School(SchoolCommand),
+    /// 行政区划参考数据
+    #[command(subcommand)]
+    Region(RegionCommand),
+    /// 性能基准
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub listen: ListenArgs,
+    /// 随机种子：同一种子生成完全相同的数据
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// 规模倍数：1 约为 20 万条学籍记录，10 约为 200 万条
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// 只生成数据，不启动服务
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// 打印带说明的默认配置（可保存为 xiaoyou.toml 后修改）
+    PrintDefault,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchoolCommand {
+    /// 添加学校；名称与已有学校相同（含繁简、全半角等不同写法）时拒绝
+    Add {
+        /// 学校名称
+        name: String,
+        /// 学校类型：本科高校、高职、中职、中学、省外高校
+        #[arg(long)]
+        kind: String,
+        /// 所在市州名称或行政区划代码，如 长沙、益阳市、430900
+        #[arg(long)]
+        city: String,
+        /// 确认与名称相近的已有学校不是同一所
+        #[arg(long)]
+        confirm_similar: bool,
+    },
+    /// 列出全部学校
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegionCommand {
+    /// 导入行政区划 CSV（表头 code,name,level,parent_code），可重复导入
+    Load {
+        /// CSV 文件路径
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// 生成学籍记录并报告写入速度与峰值内存
+    Generate {
+        /// 学籍记录条数
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+}

@@ -1,0 +1,127 @@
+//! One module per subcommand; this one dispatches and holds what they share.
+
+mod bench;
+mod demo;
+mod healthcheck;
+mod serve;
+
+use crate::cli::{Command, ConfigCommand, RegionCommand, SchoolCommand};
+use crate::config::{self, Config};
+use anyhow::Context;
+use std::process::ExitCode;
+use xiaoyou_app::schools::{self, SchoolRequest};
+use xiaoyou_core::{RegionCode, SchoolKind};
+use xiaoyou_store::{DatabaseTarget, Db, migrate, org, regions};
+
+pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => {
+            let db = open(&config).await?;
+            serve::serve(db, &config, args.listen.unwrap_or(config.listen)).await?;
+        }
+        Command::Migrate => {
+            let target = target(&config)?;
+            let db = Db::connect(&target).await?;
+            let applied = migrate::migrate(&db).await?;
+            let version = migrate::current_version(&db).await?;
+            if applied.is_empty() {
+                println!(
+                    "数据库结构已是最新（版本 {version}）：{}",
+                    target.describe()
+                );
+            } else {
+                println!(
+                    "已升级数据库结构到版本 {version}（本次应用 {:?}）：{}",
+                    applied,
+                    target.describe()
+                );
+            }
+        }
+        Command::Demo(args) => demo::run(&config, &args).await?,
+        Command::Config(ConfigCommand::PrintDefault) => print!("{}", config::default_toml()?),
+        Command::Healthcheck(args) => {
+            return healthcheck::check(args.listen.unwrap_or(config.listen)).await;
+        }
+        Command::School(SchoolCommand::Add {
+            name,
+            kind,
+            city,
+            confirm_similar,
+        }) => {
+            let kind = SchoolKind::parse(&kind).map_err(|_| {
+                anyhow::anyhow!(
+                    "学校类型“{kind}”无效，可选：{}",
+                    SchoolKind::ALL
+                        .iter()
+                        .map(|k| k.label())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                )
+            })?;
+            let db = open(&config).await?;
+            let province = province(&config)?;
+            if regions::get(&db, province).await?.is_none() {
+                xiaoyou_app::reference::load_hunan(&db).await?;
+            }
+            let school = schools::add_school(
+                &db,
+                province,
+                &SchoolRequest {
+                    name: &name,
+                    kind,
+                    city: &city,
+                    allow_similar: confirm_similar,
+                },
+            )
+            .await?;
+            println!(
+                "已添加学校“{}”（编号 {}，{}）",
+                school.name,
+                school.id,
+                school.kind.label()
+            );
+        }
+        Command::School(SchoolCommand::List) => {
+            let db = open(&config).await?;
+            for school in org::list_schools(&db).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    school.id,
+                    school.name,
+                    school.kind.label(),
+                    school.city
+                );
+            }
+        }
+        Command::Region(RegionCommand::Load { file }) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("无法读取 {}", file.display()))?;
+            let db = open(&config).await?;
+            let count = xiaoyou_app::reference::load_regions(&db, &text)
+                .await
+                .with_context(|| format!("{} 导入失败，未写入任何数据", file.display()))?;
+            println!("已导入 {count} 个行政区划：{}", file.display());
+        }
+        Command::Bench(command) => bench::run(&config, command).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn target(config: &Config) -> anyhow::Result<DatabaseTarget> {
+    Ok(DatabaseTarget::resolve(
+        config.database_url(),
+        &config.data_dir,
+    )?)
+}
+
+pub fn province(config: &Config) -> anyhow::Result<RegionCode> {
+    RegionCode::new(config.province).map_err(|e| anyhow::anyhow!("配置项 province 无效：{e}"))
+}
+
+/// Connects and brings the schema up to date.
+pub async fn open(config: &Config) -> anyhow::Result<Db> {
+    let target = target(config)?;
+    let db = Db::connect(&target).await?;
+    migrate::migrate(&db).await?;
+    Ok(db)
+}

@@ -1,0 +1,24 @@
+//! `xiaoyou serve`: the web UI and API until interrupted.
+
+use crate::config::Config;
+use anyhow::Context;
+use std::net::SocketAddr;
+use xiaoyou_store::Db;
+use xiaoyou_web::{AppState, router};
+
+pub async fn serve(db: Db, config: &Config, listen: SocketAddr) -> anyhow::Result<()> {
+    let province = super::province(config)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("无法监听 {listen}（端口可能已被占用，可用 --listen 换一个）"))?;
+    println!("服务已启动：请在浏览器打开 http://{listen}/ （按 Ctrl+C 停止）");
+    axum::serve(listener, router(AppState::new(db.clone(), province)))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("服务异常退出")?;
+    db.close().await;
+    println!("服务已停止");
+    Ok(())
+}

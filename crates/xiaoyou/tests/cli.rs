@@ -1,0 +1,349 @@
+//! The binary as a user runs it: clear Chinese messages, non-zero exits on bad input, and
+//! nothing half-created.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+use xiaoyou_testkit::{TestDb, backend_tests};
+
+fn xiaoyou() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xiaoyou"));
+    command
+        .env_remove("XIAOYOU_DATABASE_URL")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// The command pointed at the test's database (SQLite directory or PostgreSQL URL).
+fn on(t: &TestDb) -> Command {
+    let mut command = xiaoyou();
+    match (t.sqlite_dir(), t.postgres_url()) {
+        (Some(dir), _) => {
+            command.arg("--data").arg(dir);
+        }
+        (None, Some(url)) => {
+            command
+                .env("XIAOYOU_DATABASE_URL", url)
+                .arg("--data")
+                .arg(scratch_dir("pg-data"));
+        }
+        (None, None) => unreachable!(),
+    }
+    command
+}
+
+fn scratch_dir(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "xiaoyou-cli-{label}-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn run(command: &mut Command) -> (bool, String, String) {
+    let output = command.output().unwrap();
+    let (out, err) = text(&output);
+    (output.status.success(), out, err)
+}
+
+#[test]
+fn prints_a_default_config_that_loads_back() {
+    let (ok, out, _) = run(xiaoyou().args(["config", "print-default"]));
+    assert!(ok);
+    assert!(out.contains("data_dir = \"data\""));
+    let dir = scratch_dir("config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("xiaoyou.toml");
+    std::fs::write(&file, out).unwrap();
+    let (ok, _, err) = run(xiaoyou()
+        .arg("--config")
+        .arg(&file)
+        .args(["config", "print-default"]));
+    assert!(ok, "{err}");
+}
+
+#[test]
+fn unknown_database_scheme_is_refused_and_nothing_created() {
+    let dir = scratch_dir("scheme");
+    let (ok, _, err) = run(xiaoyou()
+        .env("XIAOYOU_DATABASE_URL", "mysql://root@localhost/x")
+        .arg("--data")
+        .arg(&dir)
+        .arg("migrate"));
+    assert!(!ok);
+    assert!(err.contains("不支持的数据库地址“mysql”"), "{err}");
+    assert!(!dir.exists(), "no data directory was created");
+}
+
+#[test]
+fn unreachable_postgres_is_named() {
+    let started = Instant::now();
+    let (ok, _, err) = run(xiaoyou()
+        .env(
+            "XIAOYOU_DATABASE_URL",
+            "postgres://postgres:secret@127.0.0.1:1/nothing",
+        )
+        .arg("migrate"));
+    assert!(!ok);
+    assert!(err.contains("无法连接数据库 PostgreSQL"), "{err}");
+    assert!(
+        !err.contains("secret"),
+        "passwords never appear in messages: {err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn unwritable_data_directory_is_named() {
+    let dir = scratch_dir("unwritable");
+    std::fs::create_dir_all(&dir).unwrap();
+    let blocker = dir.join("a-file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let (ok, _, err) = run(xiaoyou()
+        .arg("--data")
+        .arg(blocker.join("data"))
+        .arg("migrate"));
+    assert!(!ok);
+    assert!(err.contains("数据目录") && err.contains("不可用"), "{err}");
+}
+
+#[test]
+fn malformed_config_is_named() {
+    let dir = scratch_dir("badconfig");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("xiaoyou.toml");
+    std::fs::write(&file, "listen = \"not an address\"\nprovince = \n").unwrap();
+    let (ok, _, err) = run(xiaoyou().arg("--config").arg(&file).arg("migrate"));
+    assert!(!ok);
+    assert!(err.contains("配置有误"), "{err}");
+    std::fs::write(&file, "lisen = \"127.0.0.1:1\"\n").unwrap();
+    let (ok, _, err) = run(xiaoyou().arg("--config").arg(&file).arg("migrate"));
+    assert!(!ok);
+    assert!(err.contains("lisen"), "an unknown key is named: {err}");
+    let (ok, _, err) = run(xiaoyou()
+        .arg("--config")
+        .arg(dir.join("missing.toml"))
+        .arg("migrate"));
+    assert!(!ok);
+    assert!(err.contains("不存在"), "{err}");
+}
+
+async fn schools_are_added_once_whatever_the_spelling(t: &TestDb) {
+    let (ok, out, err) = run(on(t).args([
+        "school",
+        "add",
+        "湖南城市学院",
+        "--kind",
+        "本科高校",
+        "--city",
+        "益阳",
+    ]));
+    assert!(ok, "{err}");
+    assert!(out.contains("已添加学校“湖南城市学院”"), "{out}");
+
+    let (ok, _, err) = run(on(t).args([
+        "school",
+        "add",
+        "湖南城市學院",
+        "--kind",
+        "本科高校",
+        "--city",
+        "益阳市",
+    ]));
+    assert!(!ok);
+    assert!(
+        err.contains("已存在") && err.contains("湖南城市学院"),
+        "{err}"
+    );
+
+    let (ok, _, err) = run(on(t).args([
+        "school",
+        "add",
+        "长沙市第一中学",
+        "--kind",
+        "中学",
+        "--city",
+        "长沙",
+    ]));
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(on(t).args([
+        "school",
+        "add",
+        "湖南省长沙市一中",
+        "--kind",
+        "中学",
+        "--city",
+        "长沙",
+    ]));
+    assert!(!ok);
+    assert!(
+        err.contains("已存在") && err.contains("长沙市第一中学"),
+        "{err}"
+    );
+
+    let (ok, _, err) = run(on(t).args([
+        "school",
+        "add",
+        "湖南城市学院 校友会",
+        "--kind",
+        "省外高校",
+        "--city",
+        "长沙",
+    ]));
+    assert!(!ok);
+    assert!(
+        err.contains("名称相近") && err.contains("湖南城市学院"),
+        "{err}"
+    );
+    let (ok, _, err) = run(on(t).args([
+        "school",
+        "add",
+        "湖南城市学院 校友会",
+        "--kind",
+        "省外高校",
+        "--city",
+        "430100",
+        "--confirm-similar",
+    ]));
+    assert!(ok, "{err}");
+
+    let (ok, _, err) = run(on(t).args([
+        "school",
+        "add",
+        "长郡中学",
+        "--kind",
+        "幼儿园",
+        "--city",
+        "长沙",
+    ]));
+    assert!(!ok);
+    assert!(
+        err.contains("学校类型“幼儿园”无效") && err.contains("中职"),
+        "{err}"
+    );
+    let (ok, _, err) = run(on(t).args([
+        "school",
+        "add",
+        "长郡中学",
+        "--kind",
+        "中学",
+        "--city",
+        "火星",
+    ]));
+    assert!(!ok);
+    assert!(err.contains("找不到市州“火星”"), "{err}");
+
+    let (ok, out, _) = run(on(t).args(["school", "list"]));
+    assert!(ok);
+    assert_eq!(out.lines().count(), 3, "{out}");
+}
+
+async fn migrate_is_idempotent(t: &TestDb) {
+    let (ok, out, err) = run(on(t).arg("migrate"));
+    assert!(ok, "{err}");
+    assert!(out.contains("已是最新"), "{out}");
+}
+
+async fn region_files_load_or_are_refused_whole(t: &TestDb) {
+    let dir = scratch_dir("regions");
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("140000.csv");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../reference/regions/140000.csv"),
+        &good,
+    )
+    .unwrap();
+    let (ok, out, err) = run(on(t).arg("region").arg("load").arg(&good));
+    assert!(ok, "{err}");
+    assert!(out.contains("已导入 129 个行政区划"), "{out}");
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "code,name,level,parent_code\n450000,广西壮族自治区,province,\n450100,南宁市,city,450000\n450102,兴宁区,city,450100\n").unwrap();
+    let (ok, _, err) = run(on(t).arg("region").arg("load").arg(&bad));
+    assert!(!ok);
+    assert!(err.contains("第4行"), "{err}");
+    let stored = xiaoyou_store::regions::get(&t.db, xiaoyou_core::RegionCode::new(450000).unwrap())
+        .await
+        .unwrap();
+    assert!(stored.is_none(), "nothing of a refused file is stored");
+}
+
+async fn demo_generates_once_then_reuses(t: &TestDb) {
+    let (ok, out, err) = run(on(t).args(["demo", "--no-serve", "--scale", "0.02"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("演示数据已生成"), "{out}");
+    let (ok, out, err) = run(on(t).args(["demo", "--no-serve", "--scale", "0.02"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("复用已有演示数据"), "{out}");
+}
+
+backend_tests!(
+    schools_are_added_once_whatever_the_spelling,
+    migrate_is_idempotent,
+    region_files_load_or_are_refused_whole,
+    demo_generates_once_then_reuses,
+);
+
+#[test]
+fn demo_refuses_a_directory_with_other_data() {
+    let dir = scratch_dir("other-data");
+    let (ok, _, err) = run(xiaoyou().arg("--data").arg(&dir).args([
+        "school",
+        "add",
+        "长郡中学",
+        "--kind",
+        "中学",
+        "--city",
+        "长沙",
+    ]));
+    assert!(ok, "{err}");
+    let (ok, _, err) =
+        run(xiaoyou()
+            .arg("--data")
+            .arg(&dir)
+            .args(["demo", "--no-serve", "--scale", "0.01"]));
+    assert!(!ok);
+    assert!(err.contains("非演示数据"), "{err}");
+}
+
+#[test]
+fn serve_answers_health_checks() {
+    let dir = scratch_dir("serve");
+    let port = {
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        socket.local_addr().unwrap().port()
+    };
+    let listen = format!("127.0.0.1:{port}");
+    let (ok, _, err) = run(xiaoyou().args(["healthcheck", "--listen", &listen]));
+    assert!(!ok, "nothing listens yet");
+    assert!(err.contains("不健康"), "{err}");
+    let mut server = xiaoyou()
+        .arg("--data")
+        .arg(&dir)
+        .args(["serve", "--listen", &listen])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut healthy = false;
+    while Instant::now() < deadline {
+        if run(xiaoyou().args(["healthcheck", "--listen", &listen])).0 {
+            healthy = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(healthy, "the server became healthy");
+}
