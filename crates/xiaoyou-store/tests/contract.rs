@@ -813,9 +813,24 @@ async fn bulk_load_and_statistics(t: &TestDb) {
         });
     }
     assert_eq!(batch.row_count(), 4 * count as usize);
+    let before = xiaoyou_store::schema::describe(db).await.unwrap();
+    let suspended = bulk::suspend_indexes(db, &["persons", "study_records"])
+        .await
+        .unwrap();
+    assert_eq!(
+        suspended.len(),
+        5,
+        "persons has one idx_, study_records four"
+    );
     let mut tx = db.begin().await.unwrap();
     bulk::write_batch(&mut tx, &batch).await.unwrap();
     tx.commit().await.unwrap();
+    bulk::restore_indexes(db, suspended).await.unwrap();
+    assert_eq!(
+        xiaoyou_store::schema::describe(db).await.unwrap(),
+        before,
+        "indexes are back"
+    );
     bulk::sync_sequences(db).await.unwrap();
     bulk::analyze(db).await.unwrap();
 

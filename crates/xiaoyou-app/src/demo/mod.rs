@@ -300,9 +300,16 @@ pub async fn generate(
         (c.name.clone(), weight)
     }));
     let mut next_person = bulk::next_person_id(db).await?.get();
+    // The tables filled in bulk get their secondary indexes back in one pass at the end.
+    let suspended = bulk::suspend_indexes(
+        db,
+        &["persons", "study_records", "contact_points", "employments"],
+    )
+    .await?;
     let mut waiting: HashMap<(NextStage, i32), Vec<Candidate>> = HashMap::new();
     let mut batch = Batch::default();
-    let mut profiles: Vec<(TalentProfile, Option<(SchoolId, AppointmentKind)>)> = Vec::new();
+    let mut profiles: Profiles = Vec::new();
+    let mut writer = BatchWriter::spawn(db.clone());
     let mut liaisons: Vec<(ClassId, PersonId)> = Vec::new();
     let mut people_rng = rng.fork(2);
     let key_material = key;
@@ -460,8 +467,7 @@ pub async fn generate(
                 }
             }
             if batch.persons.len() >= options.batch_persons {
-                summary.study_records += batch.study_records.len() as u64;
-                flush(db, &mut batch, &mut profiles, &mut summary).await?;
+                flush(&mut writer, &mut batch, &mut profiles, &mut summary).await?;
                 progress(DemoProgress {
                     study_records: summary.study_records,
                     target: options.records,
@@ -470,13 +476,14 @@ pub async fn generate(
         }
         waiting.retain(|(_, year_key), _| *year_key >= year);
     }
-    summary.study_records += batch.study_records.len() as u64;
-    flush(db, &mut batch, &mut profiles, &mut summary).await?;
+    flush(&mut writer, &mut batch, &mut profiles, &mut summary).await?;
+    writer.finish().await?;
     progress(DemoProgress {
         study_records: summary.study_records,
         target: options.records,
     });
 
+    bulk::restore_indexes(db, suspended).await?;
     let mut tx = db.begin().await?;
     for (class, person) in &liaisons {
         org::set_class_liaison(&mut tx, *class, Some(*person)).await?;
@@ -495,15 +502,57 @@ fn describe(options: &DemoOptions) -> String {
     format!("seed={} records={}", options.seed, options.records)
 }
 
-async fn flush(
-    db: &Db,
-    batch: &mut Batch,
-    profiles: &mut Vec<(TalentProfile, Option<(SchoolId, AppointmentKind)>)>,
-    summary: &mut DemoSummary,
-) -> AppResult<()> {
+type Profiles = Vec<(TalentProfile, Option<(SchoolId, AppointmentKind)>)>;
+
+/// Writes batches on its own task while the generator builds the next one, so that both
+/// cores are busy: one generating, one in the database.
+struct BatchWriter {
+    sender: tokio::sync::mpsc::Sender<(Batch, Profiles)>,
+    handle: tokio::task::JoinHandle<AppResult<()>>,
+}
+
+impl BatchWriter {
+    fn spawn(db: Db) -> Self {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<(Batch, Profiles)>(1);
+        let handle = tokio::spawn(async move {
+            while let Some((batch, profiles)) = receiver.recv().await {
+                write_batch(&db, &batch, &profiles).await?;
+            }
+            Ok(())
+        });
+        BatchWriter { sender, handle }
+    }
+
+    /// Hands the batch over; if the writer has failed, returns its error.
+    async fn send(&mut self, batch: Batch, profiles: Profiles) -> AppResult<()> {
+        if self.sender.send((batch, profiles)).await.is_err() {
+            let (sender, _) = tokio::sync::mpsc::channel(1);
+            let failed = std::mem::replace(
+                self,
+                BatchWriter {
+                    sender,
+                    handle: tokio::spawn(async { Ok(()) }),
+                },
+            );
+            failed.finish().await?;
+            return Err(AppError::Background("写入任务意外停止".into()));
+        }
+        Ok(())
+    }
+
+    /// Waits until everything handed over is written.
+    async fn finish(self) -> AppResult<()> {
+        drop(self.sender);
+        self.handle
+            .await
+            .map_err(|e| AppError::Background(format!("写入任务异常退出：{e}")))?
+    }
+}
+
+async fn write_batch(db: &Db, batch: &Batch, profiles: &Profiles) -> AppResult<()> {
     let mut tx = db.begin().await?;
     bulk::write_batch(&mut tx, batch).await?;
-    for (profile, appointment) in profiles.iter() {
+    for (profile, appointment) in profiles {
         talent::upsert_profile(&mut tx, profile).await?;
         if let Some((school, kind)) = appointment {
             talent::insert_appointment(
@@ -519,13 +568,23 @@ async fn flush(
         }
     }
     tx.commit().await?;
+    Ok(())
+}
+
+async fn flush(
+    writer: &mut BatchWriter,
+    batch: &mut Batch,
+    profiles: &mut Profiles,
+    summary: &mut DemoSummary,
+) -> AppResult<()> {
+    summary.study_records += batch.study_records.len() as u64;
     summary.contacts += batch.contacts.len() as u64;
     summary.employments += batch.employments.len() as u64;
     summary.talent_profiles += profiles.len() as u64;
     summary.rows_written += batch.row_count() as u64 + profiles.len() as u64;
-    *batch = Batch::default();
-    profiles.clear();
-    Ok(())
+    writer
+        .send(std::mem::take(batch), std::mem::take(profiles))
+        .await
 }
 
 fn take_candidate(
@@ -676,7 +735,7 @@ fn new_person(
     key: &PersonalDataKey,
     used_id_cards: &mut HashSet<u64>,
     batch: &mut Batch,
-    profiles: &mut Vec<(TalentProfile, Option<(SchoolId, AppointmentKind)>)>,
+    profiles: &mut Profiles,
 ) -> AppResult<(String, i32)> {
     let gender = if rng.chance(0.52) {
         Gender::Male
