@@ -432,10 +432,12 @@ pub async fn generate(
                     level: plan.level,
                     enrolment_year: Some(plan.enrolment_year),
                     graduation_year: Some(plan.graduation_year),
+                    // Like real numbers: year, school, level, class, seat (12 digits).
                     student_no: Some(format!(
-                        "{}{:02}{:03}{:02}",
+                        "{}{:02}{}{:03}{:02}",
                         plan.enrolment_year,
                         plan.school % 100,
+                        level_digit(plan.level),
                         (class_id.get() % 1000),
                         seat + 1
                     )),
@@ -644,6 +646,16 @@ fn class_name(kind: SchoolKind, plan: &ClassPlan) -> (String, &'static str) {
             ),
             "辅导员",
         ),
+    }
+}
+
+fn level_digit(level: StudyLevel) -> u8 {
+    match level {
+        StudyLevel::MiddleSchool | StudyLevel::SecondaryVocational => 0,
+        StudyLevel::Associate => 1,
+        StudyLevel::Bachelor => 2,
+        StudyLevel::Master => 3,
+        StudyLevel::Doctorate => 4,
     }
 }
 
