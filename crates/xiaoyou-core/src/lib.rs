@@ -4,6 +4,8 @@
 //! Chinese names), the organisation tree's kinds and levels, and the secret handling of
 //! personal data. Nothing here performs I/O: the store, the app and the web layers build on it.
 
+pub mod audit;
+pub mod auth;
 pub mod clock;
 pub mod contact;
 pub mod credit_code;
@@ -20,6 +22,7 @@ pub mod region;
 pub mod secret;
 pub mod talent;
 
+pub use auth::{Action, Actor, Grant, OrgNode, Role, Scope, UserId};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use contact::ContactKind;
 pub use credit_code::CreditCode;

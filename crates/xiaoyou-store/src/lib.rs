@@ -7,6 +7,8 @@
 #[macro_use]
 mod dispatch;
 
+pub mod accounts;
+pub mod audit;
 pub mod bulk;
 pub mod chains;
 pub mod db;
