@@ -19,6 +19,8 @@ pub enum AppError {
         id: i64,
         existing: String,
     },
+    #[error("没有权限执行此操作")]
+    Forbidden,
     #[error("后台任务失败：{0}")]
     Background(String),
     #[error("学校“{name}”与已有学校名称相近：{}。如确为不同学校，请确认后再添加", .candidates.join("、"))]

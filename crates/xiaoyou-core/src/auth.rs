@@ -56,6 +56,17 @@ pub enum Action {
     Export,
 }
 
+impl Action {
+    pub const ALL: [Action; 6] = [
+        Action::View,
+        Action::Edit,
+        Action::ManageUsers,
+        Action::ViewAudit,
+        Action::Unmask,
+        Action::Export,
+    ];
+}
+
 impl Role {
     pub fn allows(self, action: Action) -> bool {
         use Action::*;
@@ -221,9 +232,7 @@ pub struct Actor {
     pub display_name: String,
     pub grants: Vec<Grant>,
     /// Per action, the scope in which the actor's grants allow it.
-    view_scope: Scope,
-    edit_scope: Scope,
-    unmask_scope: Scope,
+    scopes: Vec<(Action, Scope)>,
     pub must_change_password: bool,
 }
 
@@ -238,19 +247,14 @@ impl Actor {
         must_change_password: bool,
         resolve: impl Fn(&OrgNode) -> Scope,
     ) -> Actor {
-        let mut view_scope = Scope::default();
-        let mut edit_scope = Scope::default();
-        let mut unmask_scope = Scope::default();
+        let mut scopes: Vec<(Action, Scope)> =
+            Action::ALL.iter().map(|a| (*a, Scope::default())).collect();
         for grant in &grants {
             let scope = resolve(&grant.node);
-            if grant.role.allows(Action::Edit) {
-                edit_scope.merge(scope.clone());
-            }
-            if grant.role.allows(Action::Unmask) {
-                unmask_scope.merge(scope.clone());
-            }
-            if grant.role.allows(Action::View) {
-                view_scope.merge(scope);
+            for (action, action_scope) in &mut scopes {
+                if grant.role.allows(*action) {
+                    action_scope.merge(scope.clone());
+                }
             }
         }
         Actor {
@@ -258,19 +262,18 @@ impl Actor {
             username,
             display_name,
             grants,
-            view_scope,
-            edit_scope,
-            unmask_scope,
+            scopes,
             must_change_password,
         }
     }
 
     pub fn scope(&self, action: Action) -> &Scope {
-        match action {
-            Action::Edit => &self.edit_scope,
-            Action::Unmask => &self.unmask_scope,
-            _ => &self.view_scope,
-        }
+        static NOTHING: std::sync::OnceLock<Scope> = std::sync::OnceLock::new();
+        self.scopes
+            .iter()
+            .find(|(a, _)| *a == action)
+            .map(|(_, scope)| scope)
+            .unwrap_or_else(|| NOTHING.get_or_init(Scope::default))
     }
 
     /// Whether any grant allows the action somewhere.

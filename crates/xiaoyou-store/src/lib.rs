@@ -25,4 +25,4 @@ pub mod stats;
 pub mod talent;
 
 pub use db::{Backend, DatabaseTarget, Db, Tx};
-pub use error::StoreError;
+pub use error::{StoreError, StoreResult};

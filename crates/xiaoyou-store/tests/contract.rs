@@ -893,74 +893,189 @@ mod accounts_and_audit {
         seed_regions(db).await;
         let school = new_school(db, "湖南城市学院", SchoolKind::University).await;
         let mut tx = db.begin().await.unwrap();
-        let user = accounts::insert_user(&mut tx, "yiyang-admin", "益阳校友办", "$argon2id$stub", true).await.unwrap();
+        let user = accounts::insert_user(
+            &mut tx,
+            "yiyang-admin",
+            "益阳校友办",
+            "$argon2id$stub",
+            true,
+        )
+        .await
+        .unwrap();
         let duplicate = accounts::insert_user(&mut tx, "yiyang-admin", "x", "y", false).await;
         assert!(matches!(duplicate, Err(StoreError::Duplicate { .. })));
         drop(tx);
         let mut tx = db.begin().await.unwrap();
-        let user = accounts::insert_user(&mut tx, "yiyang-admin", "益阳校友办", "$argon2id$stub", true).await.unwrap_or(user);
-        let grant = Grant { role: Role::SchoolAdmin, node: OrgNode::School(school.id) };
-        accounts::insert_grant(&mut tx, user, &grant, None).await.unwrap();
-        let city_grant = Grant { role: Role::CityViewer, node: OrgNode::City(code("430100")) };
-        accounts::insert_grant(&mut tx, user, &city_grant, None).await.unwrap();
+        let user = accounts::insert_user(
+            &mut tx,
+            "yiyang-admin",
+            "益阳校友办",
+            "$argon2id$stub",
+            true,
+        )
+        .await
+        .unwrap_or(user);
+        let grant = Grant {
+            role: Role::SchoolAdmin,
+            node: OrgNode::School(school.id),
+        };
+        accounts::insert_grant(&mut tx, user, &grant, None)
+            .await
+            .unwrap();
+        let city_grant = Grant {
+            role: Role::CityViewer,
+            node: OrgNode::City(code("430100")),
+        };
+        accounts::insert_grant(&mut tx, user, &city_grant, None)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(accounts::grants_of(db, user).await.unwrap(), vec![grant, city_grant]);
+        assert_eq!(
+            accounts::grants_of(db, user).await.unwrap(),
+            vec![grant, city_grant]
+        );
         let mut tx = db.begin().await.unwrap();
-        assert!(accounts::delete_grant(&mut tx, user, &city_grant).await.unwrap());
-        assert!(!accounts::delete_grant(&mut tx, user, &city_grant).await.unwrap());
+        assert!(
+            accounts::delete_grant(&mut tx, user, &city_grant)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !accounts::delete_grant(&mut tx, user, &city_grant)
+                .await
+                .unwrap()
+        );
         tx.commit().await.unwrap();
         assert_eq!(accounts::grants_of(db, user).await.unwrap(), vec![grant]);
 
-        let stored = accounts::find_user(db, "yiyang-admin").await.unwrap().unwrap();
+        let stored = accounts::find_user(db, "yiyang-admin")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.id, user);
         assert!(stored.must_change_password);
-        assert_eq!(accounts::get_user(db, user).await.unwrap(), Some(stored.clone()));
+        assert_eq!(
+            accounts::get_user(db, user).await.unwrap(),
+            Some(stored.clone())
+        );
         assert_eq!(accounts::list_users(db).await.unwrap().len(), 1);
 
         let until = Utc::now() + Duration::minutes(15);
         let mut tx = db.begin().await.unwrap();
         accounts::record_failure(&mut tx, user, None).await.unwrap();
-        accounts::record_failure(&mut tx, user, Some(until)).await.unwrap();
+        accounts::record_failure(&mut tx, user, Some(until))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         let locked = accounts::get_user(db, user).await.unwrap().unwrap();
         assert_eq!(locked.failed_logins, 2);
         assert!(locked.locked_until.is_some());
         let mut tx = db.begin().await.unwrap();
         accounts::clear_failures(&mut tx, user).await.unwrap();
-        accounts::set_password(&mut tx, user, "$argon2id$new", false).await.unwrap();
+        accounts::set_password(&mut tx, user, "$argon2id$new", false)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         let reset = accounts::get_user(db, user).await.unwrap().unwrap();
-        assert_eq!((reset.failed_logins, reset.locked_until, reset.must_change_password), (0, None, false));
+        assert_eq!(
+            (
+                reset.failed_logins,
+                reset.locked_until,
+                reset.must_change_password
+            ),
+            (0, None, false)
+        );
         assert_eq!(reset.password_hash, "$argon2id$new");
 
         let now = Utc::now();
         let mut tx = db.begin().await.unwrap();
-        accounts::insert_session(&mut tx, "hash-1", user, "csrf-1", now, now + Duration::hours(8), Some("127.0.0.1")).await.unwrap();
-        accounts::insert_session(&mut tx, "hash-2", user, "csrf-2", now, now + Duration::hours(8), None).await.unwrap();
+        accounts::insert_session(
+            &mut tx,
+            "hash-1",
+            user,
+            "csrf-1",
+            now,
+            now + Duration::hours(8),
+            Some("127.0.0.1"),
+        )
+        .await
+        .unwrap();
+        accounts::insert_session(
+            &mut tx,
+            "hash-2",
+            user,
+            "csrf-2",
+            now,
+            now + Duration::hours(8),
+            None,
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         let session = accounts::get_session(db, "hash-1").await.unwrap().unwrap();
-        assert_eq!((session.user, session.csrf_token.as_str()), (user, "csrf-1"));
-        accounts::touch_session(db, "hash-1", now + Duration::minutes(5)).await.unwrap();
-        assert!(accounts::get_session(db, "hash-1").await.unwrap().unwrap().last_seen_at > session.last_seen_at);
+        assert_eq!(
+            (session.user, session.csrf_token.as_str()),
+            (user, "csrf-1")
+        );
+        accounts::touch_session(db, "hash-1", now + Duration::minutes(5))
+            .await
+            .unwrap();
+        assert!(
+            accounts::get_session(db, "hash-1")
+                .await
+                .unwrap()
+                .unwrap()
+                .last_seen_at
+                > session.last_seen_at
+        );
         accounts::delete_session(db, "hash-1").await.unwrap();
         assert!(accounts::get_session(db, "hash-1").await.unwrap().is_none());
         let mut tx = db.begin().await.unwrap();
-        assert_eq!(accounts::delete_sessions_of(&mut tx, user).await.unwrap(), 1);
+        assert_eq!(
+            accounts::delete_sessions_of(&mut tx, user).await.unwrap(),
+            1
+        );
         tx.commit().await.unwrap();
 
         for _ in 0..3 {
-            accounts::record_attempt(db, "yiyang-admin", "10.0.0.9", false, now).await.unwrap();
+            accounts::record_attempt(db, "yiyang-admin", "10.0.0.9", false, now)
+                .await
+                .unwrap();
         }
-        accounts::record_attempt(db, "yiyang-admin", "10.0.0.9", true, now).await.unwrap();
-        assert_eq!(accounts::failures_from(db, "10.0.0.9", now - Duration::minutes(1)).await.unwrap(), 3);
-        assert_eq!(accounts::failures_from(db, "10.0.0.9", now + Duration::minutes(1)).await.unwrap(), 0);
+        accounts::record_attempt(db, "yiyang-admin", "10.0.0.9", true, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            accounts::failures_from(db, "10.0.0.9", now - Duration::minutes(1))
+                .await
+                .unwrap(),
+            3
+        );
+        assert_eq!(
+            accounts::failures_from(db, "10.0.0.9", now + Duration::minutes(1))
+                .await
+                .unwrap(),
+            0
+        );
 
         // Scopes: a city covers its schools; a school node names itself.
-        let city_scope = accounts::resolve_scope(db, &OrgNode::City(code("430100"))).await.unwrap();
-        assert!(city_scope.covers_school(school.id), "the demo school sits in 长沙 in new_school");
-        let province = accounts::resolve_scope(db, &OrgNode::Province(code("430000"))).await.unwrap();
+        let city_scope = accounts::resolve_scope(db, &OrgNode::City(code("430100")))
+            .await
+            .unwrap();
+        assert!(
+            city_scope.covers_school(school.id),
+            "the demo school sits in 长沙 in new_school"
+        );
+        let province = accounts::resolve_scope(db, &OrgNode::Province(code("430000")))
+            .await
+            .unwrap();
         assert!(province.all);
-        assert_eq!(accounts::school_of_node(db, &OrgNode::School(school.id)).await.unwrap(), Some(school.id));
+        assert_eq!(
+            accounts::school_of_node(db, &OrgNode::School(school.id))
+                .await
+                .unwrap(),
+            Some(school.id)
+        );
     }
 
     fn record(action: &str, target: &str) -> AuditRecord {
@@ -982,17 +1097,33 @@ mod accounts_and_audit {
 
     async fn audit_chain_detects_tampering(t: &TestDb) {
         let db = &t.db;
-        assert_eq!(audit::verify(db).await.unwrap(), audit::ChainReport { rows: 0, first_broken: None });
+        assert_eq!(
+            audit::verify(db).await.unwrap(),
+            audit::ChainReport {
+                rows: 0,
+                first_broken: None
+            }
+        );
         for i in 1..=5 {
             let mut tx = db.begin().await.unwrap();
-            audit::append(&mut tx, &record("create", &i.to_string())).await.unwrap();
+            audit::append(&mut tx, &record("create", &i.to_string()))
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
         }
         // A row appended in a transaction that rolls back leaves no trace.
         let mut tx = db.begin().await.unwrap();
-        audit::append(&mut tx, &record("create", "99")).await.unwrap();
+        audit::append(&mut tx, &record("create", "99"))
+            .await
+            .unwrap();
         tx.rollback().await.unwrap();
-        assert_eq!(audit::verify(db).await.unwrap(), audit::ChainReport { rows: 5, first_broken: None });
+        assert_eq!(
+            audit::verify(db).await.unwrap(),
+            audit::ChainReport {
+                rows: 5,
+                first_broken: None
+            }
+        );
         let recent = audit::recent(db, None, 2).await.unwrap();
         assert_eq!(recent.len(), 2);
         assert!(recent[0].id > recent[1].id);
@@ -1018,5 +1149,8 @@ mod accounts_and_audit {
         }
     }
 
-    backend_tests!(users_grants_sessions_and_attempts, audit_chain_detects_tampering);
+    backend_tests!(
+        users_grants_sessions_and_attempts,
+        audit_chain_detects_tampering
+    );
 }
