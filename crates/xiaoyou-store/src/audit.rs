@@ -176,7 +176,7 @@ pub async fn recent(
                 });
                 all.extend(rows);
             }
-            all.sort_by(|a, b| b.0.cmp(&a.0));
+            all.sort_by_key(|row| std::cmp::Reverse(row.0));
             all.truncate(usize::try_from(limit).unwrap_or(0));
             all
         }
