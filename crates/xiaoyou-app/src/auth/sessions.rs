@@ -239,8 +239,8 @@ pub async fn actor_for(
     let grants = accounts::grants_of(db, user).await?;
     let mut resolved: HashMap<OrgNode, Scope> = HashMap::new();
     for grant in &grants {
-        if !resolved.contains_key(&grant.node) {
-            resolved.insert(grant.node, accounts::resolve_scope(db, &grant.node).await?);
+        if let std::collections::hash_map::Entry::Vacant(slot) = resolved.entry(grant.node) {
+            slot.insert(accounts::resolve_scope(db, &grant.node).await?);
         }
     }
     Ok(Actor::new(
