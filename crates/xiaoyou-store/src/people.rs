@@ -62,6 +62,7 @@ pub struct StudyRecordView {
     pub id: StudyRecordId,
     pub school: SchoolId,
     pub school_name: String,
+    pub college: Option<CollegeId>,
     pub college_name: Option<String>,
     pub major_name: Option<String>,
     pub class: Option<ClassId>,
@@ -284,6 +285,7 @@ type StudyRow = (
     i64,
     i64,
     String,
+    Option<i64>,
     Option<String>,
     Option<String>,
     Option<i64>,
@@ -303,7 +305,7 @@ pub async fn study_records_of_person(
 ) -> StoreResult<Vec<StudyRecordView>> {
     let rows: Vec<StudyRow> = on_db!(db, |pool| {
         sqlx::query_as(
-        "SELECT r.id, r.school_id, s.name, c.name, m.name, r.class_id, k.name, r.level,
+        "SELECT r.id, r.school_id, s.name, r.college_id, c.name, m.name, r.class_id, k.name, r.level,
                 r.enrolment_year, r.graduation_year, r.student_no, src.label, r.source_ref, r.reported_at
          FROM study_records r
          JOIN schools s ON s.id = r.school_id
@@ -325,6 +327,7 @@ pub async fn study_records_of_person(
                 id,
                 school,
                 school_name,
+                college,
                 college_name,
                 major_name,
                 class,
@@ -341,6 +344,7 @@ pub async fn study_records_of_person(
                 id: StudyRecordId(id),
                 school: SchoolId(school),
                 school_name,
+                college: college.map(CollegeId),
                 college_name,
                 major_name,
                 class: class.map(ClassId),

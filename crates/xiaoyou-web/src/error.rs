@@ -14,11 +14,32 @@ pub enum WebError {
     Store(#[from] xiaoyou_store::StoreError),
     #[error("页面渲染失败")]
     Render(#[from] askama::Error),
+    #[error("表单已过期或来源不明，请刷新页面后重试")]
+    Csrf,
+    #[error("没有权限执行此操作")]
+    Forbidden,
+    #[error("服务器未配置个人信息密钥，无法显示完整身份证号")]
+    KeyMissing,
+    #[error("个人信息密钥与数据不匹配，无法解密")]
+    KeyMismatch,
+    #[error("{0}")]
+    App(xiaoyou_app::AppError),
+}
+
+impl From<xiaoyou_app::AppError> for WebError {
+    fn from(error: xiaoyou_app::AppError) -> Self {
+        match error {
+            xiaoyou_app::AppError::Store(store) => WebError::Store(store),
+            xiaoyou_app::AppError::Forbidden => WebError::Forbidden,
+            other => WebError::App(other),
+        }
+    }
 }
 
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    nav: Option<crate::session::Nav>,
     heading: &'a str,
     message: String,
 }
@@ -27,7 +48,15 @@ impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
-            WebError::Store(_) | WebError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::Csrf | WebError::Forbidden => StatusCode::FORBIDDEN,
+            WebError::App(xiaoyou_app::AppError::Invalid { .. }) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            WebError::Store(_)
+            | WebError::Render(_)
+            | WebError::App(_)
+            | WebError::KeyMissing
+            | WebError::KeyMismatch => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -36,6 +65,10 @@ impl WebError {
             WebError::NotFound(_) => "not_found",
             WebError::Store(_) => "storage",
             WebError::Render(_) => "render",
+            WebError::Csrf => "csrf",
+            WebError::Forbidden => "forbidden",
+            WebError::App(_) => "invalid",
+            WebError::KeyMissing | WebError::KeyMismatch => "data_key",
         }
     }
 }
@@ -56,7 +89,11 @@ impl IntoResponse for WebError {
                 )
             }
         };
-        let page = ErrorPage { heading, message };
+        let page = ErrorPage {
+            nav: None,
+            heading,
+            message,
+        };
         let body = page
             .render()
             .unwrap_or_else(|_| format!("<!DOCTYPE html><meta charset=utf-8><h1>{heading}</h1>"));

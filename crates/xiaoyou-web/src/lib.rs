@@ -5,6 +5,7 @@ mod assets;
 mod chart;
 mod error;
 mod pages;
+pub mod session;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -15,7 +16,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-use xiaoyou_core::RegionCode;
+use xiaoyou_app::auth::SessionPolicy;
+use xiaoyou_core::{Clock, PersonalDataKey, RegionCode, SystemClock};
 use xiaoyou_store::Db;
 
 pub use error::WebError;
@@ -30,13 +32,54 @@ pub struct AppState {
 struct StateInner {
     db: Db,
     province: RegionCode,
+    clock: Arc<dyn Clock>,
+    policy: SessionPolicy,
+    key: Option<PersonalDataKey>,
+    secure_cookies: bool,
 }
 
 impl AppState {
     pub fn new(db: Db, province: RegionCode) -> Self {
         AppState {
-            inner: Arc::new(StateInner { db, province }),
+            inner: Arc::new(StateInner {
+                db,
+                province,
+                clock: Arc::new(SystemClock),
+                policy: SessionPolicy::default(),
+                key: None,
+                secure_cookies: false,
+            }),
         }
+    }
+
+    fn rebuild(self, change: impl FnOnce(&mut StateInner)) -> Self {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| StateInner {
+            db: shared.db.clone(),
+            province: shared.province,
+            clock: shared.clock.clone(),
+            policy: shared.policy,
+            key: shared.key.clone(),
+            secure_cookies: shared.secure_cookies,
+        });
+        let mut inner = inner;
+        change(&mut inner);
+        AppState {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The key that decrypts ID numbers for an audited unmasking.
+    pub fn with_key(self, key: PersonalDataKey) -> Self {
+        self.rebuild(|inner| inner.key = Some(key))
+    }
+
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        self.rebuild(|inner| inner.clock = clock)
+    }
+
+    /// Marks cookies `Secure` (when served over HTTPS behind a proxy).
+    pub fn with_secure_cookies(self, secure: bool) -> Self {
+        self.rebuild(|inner| inner.secure_cookies = secure)
     }
 
     pub fn db(&self) -> &Db {
@@ -46,12 +89,48 @@ impl AppState {
     pub fn province(&self) -> RegionCode {
         self.inner.province
     }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+
+    pub fn policy(&self) -> &SessionPolicy {
+        &self.inner.policy
+    }
+
+    pub fn key(&self) -> Option<&PersonalDataKey> {
+        self.inner.key.as_ref()
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.inner.secure_cookies
+    }
 }
 
 /// The whole application: pages, assets, health check, and the protective layers.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home::show))
+        .route("/login", get(pages::login::form).post(pages::login::submit))
+        .route("/logout", axum::routing::post(pages::login::logout))
+        .route(
+            "/account/password",
+            get(pages::account::form).post(pages::account::submit),
+        )
+        .route("/persons/{id}", get(pages::person::show))
+        .route(
+            "/persons/{id}/unmask",
+            axum::routing::post(pages::person::unmask),
+        )
+        .route(
+            "/admin/users",
+            get(pages::admin::users).post(pages::admin::create_user),
+        )
+        .route(
+            "/admin/users/{id}/reset",
+            axum::routing::post(pages::admin::reset_password),
+        )
+        .route("/admin/audit", get(pages::admin::audit_log))
         .route("/schools/{id}", get(pages::school::show))
         .route("/colleges/{id}", get(pages::college::show))
         .route("/classes/{id}", get(pages::class::show))
@@ -82,5 +161,29 @@ pub fn router(state: AppState) -> Router {
                 "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
             ),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            RandomRequestId,
+        ))
+}
+
+/// Request ids: 16 random hex characters, carried into audit rows and logs.
+#[derive(Debug, Clone, Copy)]
+struct RandomRequestId;
+
+impl tower_http::request_id::MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(
+        &mut self,
+        _: &axum::http::Request<B>,
+    ) -> Option<tower_http::request_id::RequestId> {
+        let id = hex::encode(rand::random::<[u8; 8]>());
+        HeaderValue::from_str(&id)
+            .ok()
+            .map(tower_http::request_id::RequestId::new)
+    }
 }

@@ -1,40 +1,20 @@
-//! The first pages, end to end through the router, on both backends.
+//! The pages end to end through the router, signed in, on both backends.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use axum::body::{Body, to_bytes};
-use axum::http::{Request, StatusCode};
-use tower::ServiceExt;
-use xiaoyou_app::demo::{self, DemoOptions};
-use xiaoyou_core::{PersonalDataKey, RegionCode};
-use xiaoyou_store::{Db, org, people};
+mod support;
+
+use axum::http::StatusCode;
+use support::{get, post, seeded, sign_in, state};
+use xiaoyou_core::{Grant, OrgNode, PersonalDataKey, RegionCode, Role};
+use xiaoyou_store::{audit, org, people};
 use xiaoyou_testkit::{TestDb, backend_tests};
-use xiaoyou_web::{AppState, router};
 
-async fn get(db: &Db, path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
-    let app = router(AppState::new(db.clone(), RegionCode::new(430_000).unwrap()));
-    let response = app
-        .oneshot(Request::builder().uri(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = to_bytes(response.into_body(), 4 * 1024 * 1024)
-        .await
-        .unwrap();
-    (status, headers, String::from_utf8(body.to_vec()).unwrap())
-}
-
-async fn seeded(db: &Db) {
-    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
-    let options = DemoOptions {
-        records: 4_000,
-        batch_persons: 2_000,
-        ..DemoOptions::default()
-    };
-    demo::generate(db, &key, &options, &mut |_| {})
-        .await
-        .unwrap();
+fn province_admin() -> Grant {
+    Grant {
+        role: Role::ProvinceAdmin,
+        node: OrgNode::Province(RegionCode::new(430_000).unwrap()),
+    }
 }
 
 /// Every phone cell of a register page is empty or masked like `138****1234`.
@@ -53,28 +33,39 @@ fn phone_cells_are_masked(page: &str) -> bool {
 
 async fn walk_the_tree(t: &TestDb) {
     let db = &t.db;
-    seeded(db).await;
+    let key = seeded(db, 4_000).await;
+    let app = state(db, &key);
+    let (cookie, csrf) = sign_in(db, "province", &[province_admin()]).await;
+    let cookie = Some(cookie.as_str());
 
-    let (status, headers, home) = get(db, "/").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(home.contains("湖南省校友工作总览"));
+    let home = get(&app, cookie, "/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("湖南省校友工作总览"));
     assert!(
-        home.contains("湘西土家族苗族自治州"),
+        home.body.contains("湘西土家族苗族自治州"),
         "every city is listed"
     );
-    assert!(home.contains("湖南城市学院"));
-    assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
-    assert!(headers.get("content-security-policy").is_some());
+    assert!(home.body.contains("湖南城市学院"));
+    assert!(
+        home.body.contains("退出"),
+        "the signed-in user can sign out"
+    );
+    assert_eq!(
+        home.headers.get("x-content-type-options").unwrap(),
+        "nosniff"
+    );
+    assert!(home.headers.get("content-security-policy").is_some());
+    assert!(home.headers.get("x-request-id").is_some());
 
     let school = org::find_school_by_name(db, "湖南城市学院")
         .await
         .unwrap()
         .unwrap();
-    let (status, _, page) = get(db, &format!("/schools/{}", school.id)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("益阳市"));
-    assert!(page.contains("<svg"), "graduation years are charted");
-    assert!(page.contains("对口联系单位"));
+    let page = get(&app, cookie, &format!("/schools/{}", school.id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("益阳市"));
+    assert!(page.body.contains("<svg"), "graduation years are charted");
+    assert!(page.body.contains("对口联系单位"));
 
     let mut college = None;
     for candidate in org::list_colleges(db, school.id).await.unwrap() {
@@ -88,66 +79,290 @@ async fn walk_the_tree(t: &TestDb) {
         }
     }
     let college = college.expect("some college of the school has classes");
-    let (status, _, page) = get(db, &format!("/colleges/{}", college.id)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(page.contains(&college.name));
+    let page = get(&app, cookie, &format!("/colleges/{}", college.id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&college.name));
     let classes = org::list_classes_of_college(db, college.id).await.unwrap();
     let class = &classes[0];
-    assert!(page.contains(&class.name));
+    assert!(page.body.contains(&class.name));
 
-    let (status, _, page) = get(db, &format!("/classes/{}", class.id)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("班级通讯录"));
+    let page = get(&app, cookie, &format!("/classes/{}", class.id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("班级通讯录"));
     let register = people::class_register(db, class.id).await.unwrap();
     assert!(!register.is_empty());
-    assert!(page.contains(&register[0].name));
+    assert!(page.body.contains(&register[0].name));
     for entry in &register {
         if let Some(mobile) = &entry.mobile {
-            assert!(!page.contains(mobile.as_str()), "phones are masked");
-            assert!(page.contains(&format!("{}****{}", &mobile[..3], &mobile[7..])));
+            assert!(!page.body.contains(mobile.as_str()), "phones are masked");
         }
     }
-    assert!(page.contains("<td class=\"mono\">"));
-    assert!(phone_cells_are_masked(&page));
+    assert!(page.body.contains("<td class=\"mono\">"));
+    assert!(phone_cells_are_masked(&page.body));
+
+    // The person page masks; unmasking shows the number and is audited first.
+    let person = register
+        .iter()
+        .find(|e| e.mobile.is_some())
+        .unwrap_or(&register[0]);
+    let page = get(&app, cookie, &format!("/persons/{}", person.person)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("查看完整身份证号与联系方式"));
+    if let Some(mobile) = &person.mobile {
+        assert!(!page.body.contains(mobile.as_str()));
+    }
+    let before = audit::verify(db).await.unwrap().rows;
+    let refused = post(
+        &app,
+        cookie,
+        &format!("/persons/{}/unmask", person.person),
+        &[("csrf", "forged")],
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "a form without the session's token is refused"
+    );
+    let shown = post(
+        &app,
+        cookie,
+        &format!("/persons/{}/unmask", person.person),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    if let Some(mobile) = &person.mobile {
+        assert!(shown.body.contains(mobile.as_str()), "unmasked on request");
+    }
+    assert!(shown.body.contains("已记入审计日志"));
+    let after = audit::verify(db).await.unwrap();
+    assert_eq!(after.rows, before + 1);
+    assert_eq!(after.first_broken, None);
+    let latest = audit::recent(db, None, 1).await.unwrap().remove(0);
+    assert_eq!(latest.record.action, "unmask");
+    assert_eq!(latest.record.target_id, Some(person.person.to_string()));
+    assert_eq!(latest.record.actor_name, "province");
+
+    let log = get(&app, cookie, "/admin/audit").await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(log.body.contains("查看完整个人信息"));
 }
 
 async fn missing_things_are_404_in_chinese(t: &TestDb) {
     let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let app = state(db, &key);
+    let (cookie, _) = sign_in(db, "province", &[province_admin()]).await;
     for path in [
         "/schools/999999",
         "/colleges/999999",
         "/classes/999999",
+        "/persons/999999",
         "/nowhere",
     ] {
-        let (status, _, page) = get(db, path).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
-        assert!(page.contains("页面不存在"), "{path}");
+        let page = get(&app, Some(&cookie), path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.body.contains("页面不存在"), "{path}");
     }
-    let (status, _, _) = get(db, "/schools/not-a-number").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let page = get(&app, Some(&cookie), "/schools/not-a-number").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
 }
 
-async fn empty_platform_explains_itself(t: &TestDb) {
-    let (status, _, home) = get(&t.db, "/").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(home.contains("尚未加载行政区划"));
-    let (status, _, body) = get(&t.db, "/healthz").await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
-    let (status, headers, css) = get(&t.db, "/assets/style.css").await;
-    assert_eq!(status, StatusCode::OK);
+async fn signing_in_and_out(t: &TestDb) {
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let app = state(db, &key);
+    // Without a session every page leads to the sign-in page; health and assets stay public.
+    let home = get(&app, None, "/").await;
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    assert_eq!(home.headers.get("location").unwrap(), "/login?next=/");
+    assert_eq!(get(&app, None, "/healthz").await.body, "ok");
+    let css = get(&app, None, "/assets/style.css").await;
     assert!(
-        headers
+        css.headers
             .get("content-type")
             .unwrap()
             .to_str()
             .unwrap()
             .starts_with("text/css")
     );
-    assert!(css.contains(":root"));
+
+    support::sign_in(db, "province", &[province_admin()]).await;
+    let form = get(&app, None, "/login").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("用户名"));
+    let set_cookie = form
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+    let login_cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let token = login_cookie.split_once('=').unwrap().1.to_owned();
+
+    // A sign-in posted from elsewhere (no matching cookie) is refused.
+    let forged = post(
+        &app,
+        None,
+        "/login",
+        &[
+            ("csrf", &token),
+            ("username", "province"),
+            ("password", support::PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let wrong = post(
+        &app,
+        Some(&login_cookie),
+        "/login",
+        &[
+            ("csrf", &token),
+            ("username", "province"),
+            ("password", "nope"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("用户名或密码错误"));
+    let ok = post(
+        &app,
+        Some(&login_cookie),
+        "/login",
+        &[
+            ("csrf", &token),
+            ("username", "province"),
+            ("password", support::PASSWORD),
+            ("next", "/admin/users"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers.get("location").unwrap(), "/admin/users");
+    let session_cookie = ok
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("xy_session="))
+        .unwrap();
+    let session_cookie = session_cookie.split(';').next().unwrap().to_owned();
+    let users = get(&app, Some(&session_cookie), "/admin/users").await;
+    assert_eq!(users.status, StatusCode::OK);
+    assert!(users.body.contains("新建账号"));
+    // An external "next" is not followed.
+    let outside = post(
+        &app,
+        Some(&login_cookie),
+        "/login",
+        &[
+            ("csrf", &token),
+            ("username", "province"),
+            ("password", support::PASSWORD),
+            ("next", "https://evil.example/"),
+        ],
+    )
+    .await;
+    assert_eq!(outside.headers.get("location").unwrap(), "/");
+
+    let csrf = users
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = post(&app, Some(&session_cookie), "/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        get(&app, Some(&session_cookie), "/").await.status,
+        StatusCode::SEE_OTHER,
+        "the session ended"
+    );
+}
+
+async fn managing_accounts_within_scope(t: &TestDb) {
+    let db = &t.db;
+    let key = seeded(db, 3_000).await;
+    let app = state(db, &key);
+    let school = org::find_school_by_name(db, "湖南城市学院")
+        .await
+        .unwrap()
+        .unwrap();
+    let (cookie, csrf) = sign_in(
+        db,
+        "school",
+        &[Grant {
+            role: Role::SchoolAdmin,
+            node: OrgNode::School(school.id),
+        }],
+    )
+    .await;
+    let page = get(&app, Some(&cookie), "/admin/users").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.body.contains("省级专班管理员（"),
+        "a school admin cannot grant province roles"
+    );
+    let college = org::list_colleges(db, school.id).await.unwrap().remove(0);
+    let grant = format!("college_admin:college:{}", college.id);
+    let created = post(
+        &app,
+        Some(&cookie),
+        "/admin/users",
+        &[
+            ("csrf", &csrf),
+            ("username", "tumu"),
+            ("display_name", "土木学院"),
+            ("grant", &grant),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::OK);
+    assert!(created.body.contains("已创建账号 tumu"), "{}", created.body);
+    let foreign = org::find_school_by_name(db, "中南大学")
+        .await
+        .unwrap()
+        .unwrap();
+    let foreign_grant = format!("school_admin:school:{}", foreign.id);
+    let refused = post(
+        &app,
+        Some(&cookie),
+        "/admin/users",
+        &[
+            ("csrf", &csrf),
+            ("username", "intruder"),
+            ("display_name", ""),
+            ("grant", &foreign_grant),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let province_grant = "province_admin:province:430000";
+    let refused = post(
+        &app,
+        Some(&cookie),
+        "/admin/users",
+        &[
+            ("csrf", &csrf),
+            ("username", "intruder"),
+            ("display_name", ""),
+            ("grant", province_grant),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
 backend_tests!(
     walk_the_tree,
     missing_things_are_404_in_chinese,
-    empty_platform_explains_itself
+    signing_in_and_out,
+    managing_accounts_within_scope
 );

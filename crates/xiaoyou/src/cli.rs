@@ -53,9 +53,36 @@ pub enum Command {
     /// 行政区划参考数据
     #[command(subcommand)]
     Region(RegionCommand),
+    /// 账号管理
+    #[command(subcommand)]
+    User(UserCommand),
+    /// 审计日志
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// 性能基准
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// 创建第一个省级专班管理员（生成初始密码并显示一次，首次登录须修改）
+    CreateAdmin {
+        /// 用户名（字母、数字或 . _ -）
+        #[arg(long)]
+        username: String,
+        /// 姓名或单位
+        #[arg(long, default_value = "省级专班管理员")]
+        display_name: String,
+    },
+    /// 列出账号与授权
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// 校验审计日志的哈希链，报告第一条被篡改的记录
+    Verify,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -77,6 +104,8 @@ pub struct DemoArgs {
 pub enum ConfigCommand {
     /// 打印带说明的默认配置（可保存为 xiaoyou.toml 后修改）
     PrintDefault,
+    /// 生成一个新的个人信息加密密钥（填入 data_key 或 XIAOYOU_DATA_KEY）
+    GenerateKey,
 }
 
 #[derive(Debug, Subcommand)]

@@ -282,12 +282,87 @@ async fn demo_generates_once_then_reuses(t: &TestDb) {
     let (ok, out, err) = run(on(t).args(["demo", "--no-serve", "--scale", "0.02"]));
     assert!(ok, "{err}");
     assert!(out.contains("演示数据已生成"), "{out}");
+    for account in [
+        "province",
+        "school",
+        "college",
+        "liaison",
+        "alumnus",
+        "specialist",
+        "city",
+        "department",
+    ] {
+        assert!(
+            out.contains(&format!("  {account}")),
+            "demo account {account} is printed: {out}"
+        );
+    }
+    assert!(out.contains("xiaoyou-demo-2026"));
     let (ok, out, err) = run(on(t).args(["demo", "--no-serve", "--scale", "0.02"]));
     assert!(ok, "{err}");
     assert!(out.contains("复用已有演示数据"), "{out}");
 }
 
+async fn first_admin_and_audit_verification(t: &TestDb) {
+    let (ok, out, err) = run(on(t).args(["user", "create-admin", "--username", "zhuanban"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("初始密码："), "{out}");
+    let (ok, _, err) = run(on(t).args(["user", "create-admin", "--username", "zhuanban"]));
+    assert!(!ok);
+    assert!(err.contains("已存在"), "{err}");
+    let (ok, out, _) = run(on(t).args(["user", "list"]));
+    assert!(ok);
+    assert!(
+        out.contains("zhuanban") && out.contains("省级专班管理员@province:430000"),
+        "{out}"
+    );
+    let (ok, _, err) = run(on(t).args([
+        "school",
+        "add",
+        "长郡中学",
+        "--kind",
+        "中学",
+        "--city",
+        "长沙",
+    ]));
+    assert!(ok, "{err}");
+
+    let (ok, out, err) = run(on(t).args(["audit", "verify"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("哈希链校验通过"), "{out}");
+    // Someone edits a row directly in the database: the chain names it.
+    let first: i64 = match &t.db {
+        xiaoyou_store::Db::Sqlite(pool) => {
+            sqlx::query("UPDATE audit_log SET actor_name = 'someone-else' WHERE id = (SELECT MIN(id) FROM audit_log)")
+                .execute(pool)
+                .await
+                .unwrap();
+            sqlx::query_scalar("SELECT MIN(id) FROM audit_log")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+        xiaoyou_store::Db::Postgres(pool) => {
+            sqlx::query("UPDATE audit_log SET actor_name = 'someone-else' WHERE id = (SELECT MIN(id) FROM audit_log)")
+                .execute(pool)
+                .await
+                .unwrap();
+            sqlx::query_scalar("SELECT MIN(id) FROM audit_log")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+    };
+    let (ok, _, err) = run(on(t).args(["audit", "verify"]));
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("第一条不一致的记录编号为 {first}")),
+        "{err}"
+    );
+}
+
 backend_tests!(
+    first_admin_and_audit_verification,
     schools_are_added_once_whatever_the_spelling,
     migrate_is_idempotent,
     region_files_load_or_are_refused_whole,
@@ -327,7 +402,16 @@ fn serve_answers_health_checks() {
     let (ok, _, err) = run(xiaoyou().args(["healthcheck", "--listen", &listen]));
     assert!(!ok, "nothing listens yet");
     assert!(err.contains("不健康"), "{err}");
+    let (ok, _, err) = run(xiaoyou()
+        .arg("--data")
+        .arg(&dir)
+        .args(["serve", "--listen", &listen]));
+    assert!(!ok, "serving without a personal-data key is refused");
+    assert!(err.contains("未配置个人信息加密密钥"), "{err}");
+    let (ok, key, _) = run(xiaoyou().args(["config", "generate-key"]));
+    assert!(ok);
     let mut server = xiaoyou()
+        .env("XIAOYOU_DATA_KEY", key.trim())
         .arg("--data")
         .arg(&dir)
         .args(["serve", "--listen", &listen])

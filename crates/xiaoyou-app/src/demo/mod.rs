@@ -5,6 +5,7 @@
 //! a university in 2008 and again for a master's degree four years later: some persons have two
 //! or three study records at different schools, with ages consistent with their years.
 
+pub mod accounts;
 mod catalog;
 mod names;
 mod rng;

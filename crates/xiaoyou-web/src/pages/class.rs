@@ -3,13 +3,15 @@
 use super::province_name;
 use crate::AppState;
 use crate::error::WebError;
+use crate::session::{Nav, Signed};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
-use xiaoyou_core::{ClassId, MobilePhone};
+use xiaoyou_core::MobilePhone;
 use xiaoyou_store::{org, people};
 
 struct EntryLine {
+    person: i64,
     student_no: String,
     name: String,
     gender: &'static str,
@@ -22,6 +24,7 @@ struct EntryLine {
 #[derive(Template)]
 #[template(path = "class.html")]
 struct ClassPage {
+    nav: Option<Nav>,
     province_name: String,
     school_id: i64,
     school_name: String,
@@ -45,12 +48,11 @@ fn masked_mobile(raw: Option<&str>) -> String {
 
 pub async fn show(
     State(state): State<AppState>,
+    signed: Signed,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, WebError> {
     let db = state.db();
-    let class = org::get_class(db, ClassId(id))
-        .await?
-        .ok_or(WebError::NotFound("该班级"))?;
+    let class = super::visible_class(&state, signed.actor(), id).await?;
     let school = org::get_school(db, class.school)
         .await?
         .ok_or(WebError::NotFound("该学校"))?;
@@ -78,6 +80,7 @@ pub async fn show(
         _ => String::new(),
     };
     let page = ClassPage {
+        nav: Some(Nav::of(&signed)),
         province_name: province_name(&state).await?,
         school_id: school.id.get(),
         school_name: school.name,
@@ -89,6 +92,7 @@ pub async fn show(
         entries: entries
             .into_iter()
             .map(|e| EntryLine {
+                person: e.person.get(),
                 student_no: e.student_no.unwrap_or_default(),
                 gender: e.gender.map_or("", |g| g.label()),
                 mobile: masked_mobile(e.mobile.as_deref()),

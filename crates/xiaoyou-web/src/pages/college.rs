@@ -3,11 +3,11 @@
 use super::province_name;
 use crate::AppState;
 use crate::error::WebError;
+use crate::session::{Nav, Signed};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
 use std::collections::HashMap;
-use xiaoyou_core::CollegeId;
 use xiaoyou_store::{org, stats};
 
 struct ClassLine {
@@ -22,6 +22,7 @@ struct ClassLine {
 #[derive(Template)]
 #[template(path = "college.html")]
 struct CollegePage {
+    nav: Option<Nav>,
     province_name: String,
     school_id: i64,
     school_name: String,
@@ -37,12 +38,11 @@ fn year(value: Option<i32>) -> String {
 
 pub async fn show(
     State(state): State<AppState>,
+    signed: Signed,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, WebError> {
     let db = state.db();
-    let college = org::get_college(db, CollegeId(id))
-        .await?
-        .ok_or(WebError::NotFound("该学院"))?;
+    let college = super::visible_college(&state, signed.actor(), id).await?;
     let school = org::get_school(db, college.school)
         .await?
         .ok_or(WebError::NotFound("该学校"))?;
@@ -67,6 +67,7 @@ pub async fn show(
         })
         .collect();
     let page = CollegePage {
+        nav: Some(Nav::of(&signed)),
         province_name: province_name(&state).await?,
         school_id: school.id.get(),
         school_name: school.name,

@@ -1,14 +1,17 @@
-//! The provincial overview: totals and the organisation tree by city.
+//! The start page: the provincial overview for the province-wide roles, and a workbench of
+//! the nodes granted to everyone else.
 
 use super::province_name;
 use crate::AppState;
 use crate::error::WebError;
+use crate::session::{Nav, Signed};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
 use std::collections::HashMap;
+use xiaoyou_core::Action;
 use xiaoyou_store::stats::{self, Totals};
-use xiaoyou_store::{org, regions};
+use xiaoyou_store::{org, people, regions};
 
 struct SchoolLine {
     id: i64,
@@ -26,38 +29,101 @@ struct CityBlock {
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
+    nav: Option<Nav>,
     province_name: String,
     totals: Totals,
     cities: Vec<CityBlock>,
 }
 
-pub async fn show(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+#[derive(Template)]
+#[template(path = "workbench.html")]
+struct Workbench {
+    nav: Option<Nav>,
+    greeting: String,
+    schools: Vec<SchoolLine>,
+    colleges: Vec<(i64, String)>,
+    classes: Vec<(i64, String)>,
+    persons: Vec<(i64, String)>,
+}
+
+pub async fn show(State(state): State<AppState>, signed: Signed) -> Result<Html<String>, WebError> {
     let db = state.db();
-    let totals = stats::totals(db).await?;
+    let scope = signed.actor().scope(Action::View).clone();
     let counts: HashMap<_, _> = stats::records_per_school(db).await?.into_iter().collect();
     let schools = org::list_schools(db).await?;
-    let mut cities: Vec<CityBlock> = Vec::new();
-    for city in regions::children(db, state.province()).await? {
-        let schools: Vec<SchoolLine> = schools
-            .iter()
-            .filter(|s| s.city == city.code)
-            .map(|s| SchoolLine {
-                id: s.id.get(),
-                name: s.name.clone(),
-                kind: s.kind.label(),
-                records: counts.get(&s.id).copied().unwrap_or(0),
-            })
-            .collect();
-        cities.push(CityBlock {
-            name: city.name,
-            records: schools.iter().map(|s| s.records).sum(),
-            schools,
-        });
+    let line = |s: &org::School| SchoolLine {
+        id: s.id.get(),
+        name: s.name.clone(),
+        kind: s.kind.label(),
+        records: counts.get(&s.id).copied().unwrap_or(0),
+    };
+    if scope.all {
+        let mut cities: Vec<CityBlock> = Vec::new();
+        for city in regions::children(db, state.province()).await? {
+            let schools: Vec<SchoolLine> = schools
+                .iter()
+                .filter(|s| s.city == city.code)
+                .map(line)
+                .collect();
+            cities.push(CityBlock {
+                name: city.name,
+                records: schools.iter().map(|s| s.records).sum(),
+                schools,
+            });
+        }
+        let page = HomePage {
+            nav: Some(Nav::of(&signed)),
+            province_name: province_name(&state).await?,
+            totals: stats::totals(db).await?,
+            cities,
+        };
+        return Ok(Html(page.render()?));
     }
-    let page = HomePage {
-        province_name: province_name(&state).await?,
-        totals,
-        cities,
+    let school_name = |id| {
+        schools
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    };
+    let mut colleges = Vec::new();
+    for id in &scope.colleges {
+        if let Some(college) = org::get_college(db, *id).await? {
+            colleges.push((
+                college.id.get(),
+                format!("{} · {}", school_name(college.school), college.name),
+            ));
+        }
+    }
+    let mut classes = Vec::new();
+    for id in &scope.classes {
+        if let Some(class) = org::get_class(db, *id).await? {
+            classes.push((
+                class.id.get(),
+                format!("{} · {}", school_name(class.school), class.name),
+            ));
+        }
+    }
+    let mut persons = Vec::new();
+    for id in &scope.persons {
+        if let Some(person) = people::get_person(db, *id).await? {
+            persons.push((person.id.get(), person.name));
+        }
+    }
+    let page = Workbench {
+        nav: Some(Nav::of(&signed)),
+        greeting: format!(
+            "{}，欢迎使用校友经济大数据平台。",
+            signed.actor().display_name
+        ),
+        schools: schools
+            .iter()
+            .filter(|s| scope.covers_school(s.id))
+            .map(line)
+            .collect(),
+        colleges,
+        classes,
+        persons,
     };
     Ok(Html(page.render()?))
 }

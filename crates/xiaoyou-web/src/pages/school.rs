@@ -4,11 +4,11 @@ use super::province_name;
 use crate::AppState;
 use crate::chart;
 use crate::error::WebError;
+use crate::session::{Nav, Signed};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
 use std::collections::HashMap;
-use xiaoyou_core::SchoolId;
 use xiaoyou_store::org::{self, School};
 use xiaoyou_store::regions;
 use xiaoyou_store::stats::{self, SchoolBreakdown};
@@ -23,6 +23,7 @@ struct CollegeLine {
 #[derive(Template)]
 #[template(path = "school.html")]
 struct SchoolPage {
+    nav: Option<Nav>,
     province_name: String,
     school: School,
     city_name: String,
@@ -35,12 +36,11 @@ struct SchoolPage {
 
 pub async fn show(
     State(state): State<AppState>,
+    signed: Signed,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, WebError> {
     let db = state.db();
-    let school = org::get_school(db, SchoolId(id))
-        .await?
-        .ok_or(WebError::NotFound("该学校"))?;
+    let school = super::visible_school(&state, signed.actor(), id).await?;
     let city_name = regions::get(db, school.city)
         .await?
         .map(|r| r.name)
@@ -77,6 +77,7 @@ pub async fn show(
         &format!("{}各届校友人数", school.name),
     );
     let page = SchoolPage {
+        nav: Some(Nav::of(&signed)),
         province_name: province_name(&state).await?,
         school,
         city_name,

@@ -7,10 +7,10 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use xiaoyou_app::demo::{self, DemoOptions, DemoSummary};
-use xiaoyou_core::PersonalDataKey;
+use xiaoyou_core::{PersonalDataKey, SystemClock};
 use xiaoyou_store::{DatabaseTarget, Db, db, migrate, settings, stats};
 
-const KEY_FILE: &str = "data.key";
+pub const KEY_FILE: &str = "data.key";
 
 pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
     if !(args.scale > 0.0 && args.scale <= 500.0) {
@@ -41,12 +41,24 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
         let summary = generate(&db, &key, args.seed, records).await?;
         print_summary(&summary);
     }
+    let accounts =
+        xiaoyou_app::demo::accounts::ensure(&db, &SystemClock, super::province(config)?).await?;
+    println!(
+        "演示账号（密码均为 {}）：",
+        xiaoyou_app::demo::accounts::DEMO_PASSWORD
+    );
+    for account in &accounts {
+        println!(
+            "  {:<12} {:<8} {}",
+            account.username, account.role, account.scope
+        );
+    }
     if args.no_serve {
         db.close().await;
         return Ok(());
     }
     let listen = args.listen.listen.unwrap_or(config.listen);
-    super::serve::serve(db, config, listen).await
+    super::serve::serve(db, config, key, listen).await
 }
 
 /// The personal-data key: configured, or created once in the data directory for the demo.

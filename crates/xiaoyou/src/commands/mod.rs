@@ -4,8 +4,9 @@ mod bench;
 mod demo;
 mod healthcheck;
 mod serve;
+mod users;
 
-use crate::cli::{Command, ConfigCommand, RegionCommand, SchoolCommand};
+use crate::cli::{AuditCommand, Command, ConfigCommand, RegionCommand, SchoolCommand};
 use crate::config::{self, Config};
 use anyhow::Context;
 use std::process::ExitCode;
@@ -16,8 +17,13 @@ use xiaoyou_store::{DatabaseTarget, Db, migrate, org, regions};
 pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve(args) => {
+            let key = data_key(&config)?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "未配置个人信息加密密钥：请用 `xiaoyou config generate-key` 生成后写入 xiaoyou.toml 的 data_key 或环境变量 XIAOYOU_DATA_KEY（演示模式 `xiaoyou demo` 会自动生成）"
+                )
+            })?;
             let db = open(&config).await?;
-            serve::serve(db, &config, args.listen.unwrap_or(config.listen)).await?;
+            serve::serve(db, &config, key, args.listen.unwrap_or(config.listen)).await?;
         }
         Command::Migrate => {
             let target = target(&config)?;
@@ -39,6 +45,24 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Demo(args) => demo::run(&config, &args).await?,
         Command::Config(ConfigCommand::PrintDefault) => print!("{}", config::default_toml()?),
+        Command::Config(ConfigCommand::GenerateKey) => {
+            println!("{}", xiaoyou_core::PersonalDataKey::generate_hex())
+        }
+        Command::User(command) => return users::run(&config, command).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let db = open(&config).await?;
+            let report = xiaoyou_store::audit::verify(&db).await?;
+            match report.first_broken {
+                None => println!("审计日志完整：共 {} 条记录，哈希链校验通过", report.rows),
+                Some(id) => {
+                    eprintln!(
+                        "审计日志已被篡改：第一条不一致的记录编号为 {id}（已检查 {} 条）",
+                        report.rows
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
         Command::Healthcheck(args) => {
             return healthcheck::check(args.listen.unwrap_or(config.listen)).await;
         }
@@ -105,6 +129,26 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Bench(command) => bench::run(&config, command).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The personal-data key: configured, or the one `xiaoyou demo` created in the data directory.
+pub fn data_key(config: &Config) -> anyhow::Result<Option<xiaoyou_core::PersonalDataKey>> {
+    if let Some(key) = &config.data_key {
+        return Ok(Some(
+            xiaoyou_core::PersonalDataKey::from_hex(key.expose())
+                .context("配置项 data_key 无效")?,
+        ));
+    }
+    let path = config.data_dir.join(demo::KEY_FILE);
+    if path.is_file() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("无法读取 {}", path.display()))?;
+        return Ok(Some(
+            xiaoyou_core::PersonalDataKey::from_hex(&text)
+                .with_context(|| format!("{} 中的密钥无效", path.display()))?,
+        ));
+    }
+    Ok(None)
 }
 
 pub fn target(config: &Config) -> anyhow::Result<DatabaseTarget> {

@@ -1,0 +1,217 @@
+//! A person's record: study records, contact points with source and date, employment.
+//! Personal data is masked; unmasking is an explicit, audited action.
+
+use super::login::CsrfForm;
+use super::person_in_scope;
+use crate::AppState;
+use crate::error::WebError;
+use crate::session::{Nav, Signed};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::Html;
+use xiaoyou_app::audit::{self, Event};
+use xiaoyou_core::{Action, ContactKind, Email, MobilePhone, PersonId};
+use xiaoyou_store::people;
+
+struct RecordLine {
+    school: String,
+    college: String,
+    class_id: Option<i64>,
+    class: String,
+    level: &'static str,
+    years: String,
+    source: String,
+}
+
+struct ContactLine {
+    kind: &'static str,
+    value: String,
+    source: String,
+    date: String,
+    verified: &'static str,
+}
+
+struct JobLine {
+    employer: String,
+    title: String,
+    city: String,
+    years: String,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    nav: Option<Nav>,
+    nav_csrf: String,
+    id: i64,
+    name: String,
+    gender: &'static str,
+    birth: String,
+    city: String,
+    id_card: String,
+    unmasked: bool,
+    may_unmask: bool,
+    records: Vec<RecordLine>,
+    contacts: Vec<ContactLine>,
+    jobs: Vec<JobLine>,
+}
+
+fn mask_contact(kind: ContactKind, value: &str) -> String {
+    match kind {
+        ContactKind::Mobile => MobilePhone::parse(value)
+            .map(|m| m.masked())
+            .unwrap_or_else(|_| "***".into()),
+        ContactKind::Email => Email::parse(value)
+            .map(|e| e.masked())
+            .unwrap_or_else(|_| "***".into()),
+        ContactKind::Address => format!("{}***", value.chars().take(6).collect::<String>()),
+        ContactKind::WeChat | ContactKind::QQ => value.to_owned(),
+    }
+}
+
+fn span(from: Option<i32>, to: Option<i32>) -> String {
+    match (from, to) {
+        (Some(from), Some(to)) => format!("{from}–{to}"),
+        (Some(from), None) => format!("{from}–"),
+        (None, Some(to)) => format!("–{to}"),
+        (None, None) => String::new(),
+    }
+}
+
+async fn render(
+    state: &AppState,
+    signed: &Signed,
+    person: PersonId,
+    unmasked_id: Option<String>,
+) -> Result<Html<String>, WebError> {
+    let db = state.db();
+    let missing = || WebError::NotFound("该校友");
+    if !person_in_scope(state, signed.actor(), Action::View, person).await? {
+        return Err(missing());
+    }
+    let record = people::get_person(db, person).await?.ok_or_else(missing)?;
+    let unmasked = unmasked_id.is_some();
+    let records = people::study_records_of_person(db, person)
+        .await?
+        .into_iter()
+        .map(|r| RecordLine {
+            school: r.school_name,
+            college: [r.college_name, r.major_name]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" / "),
+            class_id: r.class.map(|c| c.get()),
+            class: r.class_name.unwrap_or_default(),
+            level: r.level.label(),
+            years: span(r.enrolment_year, r.graduation_year),
+            source: r.source_ref.unwrap_or(r.source_label),
+        })
+        .collect();
+    let contacts = people::contacts_of_person(db, person)
+        .await?
+        .into_iter()
+        .map(|c| ContactLine {
+            kind: c.kind.label(),
+            value: if unmasked {
+                c.value.clone()
+            } else {
+                mask_contact(c.kind, &c.value)
+            },
+            source: c.source_label,
+            date: c.observed_on.map(|d| d.to_string()).unwrap_or_default(),
+            verified: if c.verified { "是" } else { "否" },
+        })
+        .collect();
+    let jobs = people::employments_of_person(db, person)
+        .await?
+        .into_iter()
+        .map(|j| JobLine {
+            employer: j.employer_name,
+            title: j.title.unwrap_or_default(),
+            city: j.city.unwrap_or_default(),
+            years: if j.is_current {
+                format!("{}至今", span(j.start_year, None))
+            } else {
+                span(j.start_year, j.end_year)
+            },
+        })
+        .collect();
+    let may_unmask = person_in_scope(state, signed.actor(), Action::Unmask, person).await?;
+    let page = PersonPage {
+        nav: Some(Nav::of(signed)),
+        nav_csrf: signed.session.csrf_token.clone(),
+        id: person.get(),
+        name: record.name,
+        gender: record.gender.map_or("", |g| g.label()),
+        birth: record
+            .birth_date
+            .map(|d| d.format("%Y年%m月").to_string())
+            .unwrap_or_default(),
+        city: record.current_city.unwrap_or_default(),
+        id_card: unmasked_id
+            .or(record.id_card_masked)
+            .unwrap_or_else(|| "未登记".to_owned()),
+        unmasked,
+        may_unmask,
+        records,
+        contacts,
+        jobs,
+    };
+    Ok(Html(page.render()?))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, WebError> {
+    render(&state, &signed, PersonId(id), None).await
+}
+
+/// Shows the full ID number and contacts once, and writes an audit row before anything is shown.
+pub async fn unmask(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Html<String>, WebError> {
+    signed.check_csrf(&form.csrf)?;
+    let person = PersonId(id);
+    if !person_in_scope(&state, signed.actor(), Action::View, person).await? {
+        return Err(WebError::NotFound("该校友"));
+    }
+    if !person_in_scope(&state, signed.actor(), Action::Unmask, person).await? {
+        return Err(WebError::Forbidden);
+    }
+    let id_card = match (
+        people::id_card_cipher(state.db(), person).await?,
+        state.key(),
+    ) {
+        (Some(cipher), Some(key)) => Some(key.open(&cipher).map_err(|_| WebError::KeyMismatch)?),
+        (Some(_), None) => return Err(WebError::KeyMissing),
+        (None, _) => None,
+    };
+    let school = people::study_records_of_person(state.db(), person)
+        .await?
+        .first()
+        .map(|r| r.school);
+    let mut tx = state.db().begin().await?;
+    let event = Event {
+        action: "unmask",
+        target_kind: "person",
+        target_id: Some(person.to_string()),
+        school,
+        changes: Some(r#"{"fields":["id_card","contacts"]}"#.to_owned()),
+    };
+    audit::write(&mut tx, &signed.audit_context(), event, state.clock().now()).await?;
+    tx.commit().await?;
+    render(
+        &state,
+        &signed,
+        person,
+        Some(id_card.unwrap_or_else(|| "未登记".to_owned())),
+    )
+    .await
+}

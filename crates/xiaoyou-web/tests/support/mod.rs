@@ -1,0 +1,124 @@
+//! Shared helpers of the web tests: a router over a test database, signed-in users by role,
+//! requests with cookies and forms.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::body::{Body, to_bytes};
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use tower::ServiceExt;
+use xiaoyou_app::audit::AuditContext;
+use xiaoyou_app::auth::SessionPolicy;
+use xiaoyou_app::auth::sessions;
+use xiaoyou_app::auth::users::{self, NewAccount};
+use xiaoyou_app::demo::{self, DemoOptions};
+use xiaoyou_core::{Grant, PersonalDataKey, RegionCode, SystemClock};
+use xiaoyou_store::Db;
+use xiaoyou_web::{AppState, router};
+
+pub const PASSWORD: &str = "Test-password-2026";
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+pub fn state(db: &Db, key: &PersonalDataKey) -> AppState {
+    AppState::new(db.clone(), RegionCode::new(430_000).unwrap()).with_key(key.clone())
+}
+
+pub async fn seeded(db: &Db, records: u64) -> PersonalDataKey {
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let options = DemoOptions {
+        records,
+        batch_persons: 2_000,
+        ..DemoOptions::default()
+    };
+    demo::generate(db, &key, &options, &mut |_| {})
+        .await
+        .unwrap();
+    key
+}
+
+/// A signed-in user with the given grants; returns the cookie header and the CSRF token.
+pub async fn sign_in(db: &Db, username: &str, grants: &[Grant]) -> (String, String) {
+    users::create(
+        db,
+        &SystemClock,
+        &AuditContext::system("test"),
+        None,
+        &NewAccount {
+            username,
+            display_name: username,
+            password: Some(PASSWORD),
+            grants,
+        },
+    )
+    .await
+    .unwrap();
+    let outcome = sessions::login(
+        db,
+        &SystemClock,
+        &SessionPolicy::default(),
+        username,
+        PASSWORD,
+        &AuditContext::default(),
+    )
+    .await
+    .unwrap();
+    (format!("xy_session={}", outcome.token), outcome.csrf_token)
+}
+
+pub async fn send(state: &AppState, request: Request<Body>) -> Response {
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = to_bytes(response.into_body(), 8 * 1024 * 1024)
+        .await
+        .unwrap();
+    Response {
+        status,
+        headers,
+        body: String::from_utf8(body.to_vec()).unwrap(),
+    }
+}
+
+pub async fn get(state: &AppState, cookie: Option<&str>, path: &str) -> Response {
+    let mut request = Request::builder().uri(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    send(state, request.body(Body::empty()).unwrap()).await
+}
+
+pub async fn post(
+    state: &AppState,
+    cookie: Option<&str>,
+    path: &str,
+    form: &[(&str, &str)],
+) -> Response {
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut request = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    send(state, request.body(Body::from(body)).unwrap()).await
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
