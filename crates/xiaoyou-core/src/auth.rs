@@ -367,3 +367,36 @@ mod tests {
         assert!(view.touches_school(SchoolId(3), &[CollegeId(7)], &[]));
     }
 }
+
+coded_enum! {
+    /// With whom a person agreed to share their contact details.
+    ConsentAudience {
+        OwnSchool => ("own_school", "本人就读学校"),
+        Province => ("province", "省级平台"),
+        Departments => ("departments", "对口联系单位与市州"),
+        Enterprises => ("enterprises", "校友企业"),
+    }
+}
+
+impl ConsentAudience {
+    /// Whether sharing is allowed when the person has said nothing: a school keeps its own
+    /// roster; anything wider needs the person's consent.
+    pub fn default_granted(self) -> bool {
+        self == ConsentAudience::OwnSchool
+    }
+}
+
+impl Role {
+    /// The audience a role reads a person's details as, when it reaches them at all.
+    pub fn audience(self) -> Option<ConsentAudience> {
+        match self {
+            Role::SchoolAdmin
+            | Role::CollegeAdmin
+            | Role::ClassLiaison
+            | Role::AssociationAdmin => Some(ConsentAudience::OwnSchool),
+            Role::ProvinceAdmin | Role::Specialist => Some(ConsentAudience::Province),
+            Role::DepartmentViewer | Role::CityViewer => Some(ConsentAudience::Departments),
+            Role::Alumnus => None,
+        }
+    }
+}

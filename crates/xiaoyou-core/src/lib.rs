@@ -22,7 +22,7 @@ pub mod region;
 pub mod secret;
 pub mod talent;
 
-pub use auth::{Action, Actor, Grant, OrgNode, Role, Scope, UserId};
+pub use auth::{Action, Actor, ConsentAudience, Grant, OrgNode, Role, Scope, UserId};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use contact::ContactKind;
 pub use credit_code::CreditCode;

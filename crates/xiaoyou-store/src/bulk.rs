@@ -8,8 +8,8 @@ use crate::people::{StoredIdCard, contact_value_key};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 use xiaoyou_core::{
-    ClassId, CollegeId, ContactKind, EnterpriseId, Gender, MajorId, PersonId, PersonName,
-    RegionCode, SchoolId, SourceId, StudyLevel,
+    ClassId, CollegeId, ConsentAudience, ContactKind, EnterpriseId, Gender, MajorId, PersonId,
+    PersonName, RegionCode, SchoolId, SourceId, StudyLevel,
 };
 use xiaoyou_text::name_key;
 
@@ -66,6 +66,14 @@ pub struct BulkEmployment {
     pub source: SourceId,
 }
 
+#[derive(Debug, Clone)]
+pub struct BulkConsent {
+    pub person: PersonId,
+    pub audience: ConsentAudience,
+    pub granted: bool,
+    pub source: String,
+}
+
 /// Everything one batch writes, in dependency order.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
@@ -73,11 +81,16 @@ pub struct Batch {
     pub study_records: Vec<BulkStudyRecord>,
     pub contacts: Vec<BulkContact>,
     pub employments: Vec<BulkEmployment>,
+    pub consents: Vec<BulkConsent>,
 }
 
 impl Batch {
     pub fn row_count(&self) -> usize {
-        self.persons.len() + self.study_records.len() + self.contacts.len() + self.employments.len()
+        self.persons.len()
+            + self.study_records.len()
+            + self.contacts.len()
+            + self.employments.len()
+            + self.consents.len()
     }
 }
 
@@ -186,6 +199,26 @@ macro_rules! push_employments {
     }};
 }
 
+macro_rules! push_consents {
+    ($conn:ident, $rows:expr, $now:expr) => {{
+        let mut builder = QueryBuilder::new(
+            "INSERT INTO consents (person_id, audience, granted, source, recorded_at) ",
+        );
+        builder.push_values($rows, |mut row, c: &BulkConsent| {
+            row.push_bind(c.person.get())
+                .push_bind(c.audience.code())
+                .push_bind(c.granted)
+                .push_bind(c.source.clone())
+                .push_bind($now);
+        });
+        builder
+            .build()
+            .execute(&mut *$conn)
+            .await
+            .map(|done| done.rows_affected())
+    }};
+}
+
 /// Writes a batch inside the given transaction.
 pub async fn write_batch(tx: &mut Tx, batch: &Batch) -> StoreResult<()> {
     let now: DateTime<Utc> = Utc::now();
@@ -201,6 +234,10 @@ pub async fn write_batch(tx: &mut Tx, batch: &Batch) -> StoreResult<()> {
     for chunk in batch.contacts.chunks(ROWS_PER_STATEMENT) {
         on_tx!(&mut *tx, |conn| push_contacts!(conn, chunk, now)
             .map_err(fail("联系方式"))?);
+    }
+    for chunk in batch.consents.chunks(ROWS_PER_STATEMENT) {
+        on_tx!(&mut *tx, |conn| push_consents!(conn, chunk, now)
+            .map_err(fail("授权记录"))?);
     }
     for chunk in batch.employments.chunks(ROWS_PER_STATEMENT) {
         on_tx!(&mut *tx, |conn| push_employments!(conn, chunk, now)

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod audit;
 pub mod bulk;
 pub mod chains;
+pub mod consents;
 pub mod db;
 pub mod enterprises;
 pub mod error;

@@ -1154,3 +1154,78 @@ mod accounts_and_audit {
         audit_chain_detects_tampering
     );
 }
+
+async fn consents_latest_statement_wins(t: &TestDb) {
+    use xiaoyou_store::consents;
+    let db = &t.db;
+    seed_regions(db).await;
+    let person = insert_person(db, "刘洋", None).await;
+    assert!(consents::current(db, person).await.unwrap().is_empty());
+    assert!(
+        consents::allows(db, person, ConsentAudience::OwnSchool)
+            .await
+            .unwrap(),
+        "a school keeps its roster"
+    );
+    assert!(
+        !consents::allows(db, person, ConsentAudience::Province)
+            .await
+            .unwrap(),
+        "wider sharing needs consent"
+    );
+    let now = chrono::Utc::now();
+    let mut tx = db.begin().await.unwrap();
+    consents::record(
+        &mut tx,
+        person,
+        ConsentAudience::Province,
+        true,
+        "校友本人（网页）",
+        now,
+    )
+    .await
+    .unwrap();
+    consents::record(
+        &mut tx,
+        person,
+        ConsentAudience::Province,
+        false,
+        "校友本人（网页）",
+        now + chrono::Duration::seconds(5),
+    )
+    .await
+    .unwrap();
+    consents::record(
+        &mut tx,
+        person,
+        ConsentAudience::Enterprises,
+        true,
+        "纸质登记表",
+        now,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let current = consents::current(db, person).await.unwrap();
+    assert_eq!(current.len(), 2);
+    assert!(
+        !consents::allows(db, person, ConsentAudience::Province)
+            .await
+            .unwrap()
+    );
+    assert!(
+        consents::allows(db, person, ConsentAudience::Enterprises)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        current
+            .iter()
+            .find(|c| c.audience == ConsentAudience::Enterprises)
+            .unwrap()
+            .source,
+        "纸质登记表"
+    );
+}
+
+backend_tests!(consents_latest_statement_wins);

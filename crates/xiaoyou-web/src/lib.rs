@@ -123,6 +123,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(pages::person::unmask),
         )
         .route(
+            "/persons/{id}/consents",
+            axum::routing::post(pages::person::update_consents),
+        )
+        .route(
             "/admin/users",
             get(pages::admin::users).post(pages::admin::create_user),
         )

@@ -6,7 +6,7 @@ mod support;
 
 use axum::http::StatusCode;
 use support::{get, post, seeded, sign_in, state};
-use xiaoyou_core::{Grant, OrgNode, PersonalDataKey, RegionCode, Role};
+use xiaoyou_core::{ConsentAudience, Grant, OrgNode, PersonalDataKey, RegionCode, Role};
 use xiaoyou_store::{audit, org, people};
 use xiaoyou_testkit::{TestDb, backend_tests};
 
@@ -105,6 +105,43 @@ async fn walk_the_tree(t: &TestDb) {
         .iter()
         .find(|e| e.mobile.is_some())
         .unwrap_or(&register[0]);
+    // Without the person's consent to share with the province, the province sees no contacts.
+    let mut tx = db.begin().await.unwrap();
+    xiaoyou_store::consents::record(
+        &mut tx,
+        person.person,
+        ConsentAudience::Province,
+        false,
+        "测试",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let page = get(&app, cookie, &format!("/persons/{}", person.person)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("本人未授权向您所在范围共享联系方式"));
+    assert!(!page.body.contains("查看完整身份证号与联系方式"));
+    let refused = post(
+        &app,
+        cookie,
+        &format!("/persons/{}/unmask", person.person),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let mut tx = db.begin().await.unwrap();
+    xiaoyou_store::consents::record(
+        &mut tx,
+        person.person,
+        ConsentAudience::Province,
+        true,
+        "测试",
+        chrono::Utc::now() + chrono::Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     let page = get(&app, cookie, &format!("/persons/{}", person.person)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("查看完整身份证号与联系方式"));
@@ -360,9 +397,112 @@ async fn managing_accounts_within_scope(t: &TestDb) {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
+async fn alumni_choose_what_they_share(t: &TestDb) {
+    let db = &t.db;
+    let key = seeded(db, 3_000).await;
+    let app = state(db, &key);
+    let school = org::find_school_by_name(db, "湖南城市学院")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut person = None;
+    for college in org::list_colleges(db, school.id).await.unwrap() {
+        if let Some((class, _)) = xiaoyou_store::stats::class_sizes(db, college.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+        {
+            person = Some(people::class_register(db, class).await.unwrap()[0].person);
+            break;
+        }
+    }
+    let person = person.unwrap();
+    let (alumnus, alumnus_csrf) = sign_in(
+        db,
+        "me",
+        &[Grant {
+            role: Role::Alumnus,
+            node: OrgNode::Person(person),
+        }],
+    )
+    .await;
+    let (city, _) = sign_in(
+        db,
+        "city",
+        &[Grant {
+            role: Role::CityViewer,
+            node: OrgNode::City(RegionCode::new(430_900).unwrap()),
+        }],
+    )
+    .await;
+    // The alumnus withdraws everything, then allows the partner departments and cities.
+    let page = post(
+        &app,
+        Some(&alumnus),
+        &format!("/persons/{person}/consents"),
+        &[("csrf", &alumnus_csrf)],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let city_view = get(&app, Some(&city), &format!("/persons/{person}")).await;
+    assert_eq!(city_view.status, StatusCode::OK);
+    assert!(
+        city_view
+            .body
+            .contains("本人未授权向您所在范围共享联系方式")
+    );
+    let page = post(
+        &app,
+        Some(&alumnus),
+        &format!("/persons/{person}/consents"),
+        &[
+            ("csrf", &alumnus_csrf),
+            ("share", "departments"),
+            ("share", "own_school"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("校友本人（网页）"));
+    let city_view = get(&app, Some(&city), &format!("/persons/{person}")).await;
+    assert!(
+        !city_view
+            .body
+            .contains("本人未授权向您所在范围共享联系方式")
+    );
+    // Nobody else may change the person's choices.
+    let (school_admin, school_csrf) = sign_in(
+        db,
+        "school",
+        &[Grant {
+            role: Role::SchoolAdmin,
+            node: OrgNode::School(school.id),
+        }],
+    )
+    .await;
+    let refused = post(
+        &app,
+        Some(&school_admin),
+        &format!("/persons/{person}/consents"),
+        &[("csrf", &school_csrf)],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let changes: Vec<String> = audit::recent(db, None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.record.target_kind == "consent")
+        .map(|e| e.record.actor_name)
+        .collect();
+    assert_eq!(changes, vec!["me".to_owned(), "me".to_owned()]);
+}
+
 backend_tests!(
     walk_the_tree,
     missing_things_are_404_in_chinese,
     signing_in_and_out,
-    managing_accounts_within_scope
+    managing_accounts_within_scope,
+    alumni_choose_what_they_share,
 );

@@ -48,7 +48,7 @@ fn http(
     let headers: Vec<String> = lines.map(str::to_owned).collect();
     let chunked = headers
         .iter()
-        .any(|h| h.to_ascii_lowercase() == "transfer-encoding: chunked");
+        .any(|h| h.eq_ignore_ascii_case("transfer-encoding: chunked"));
     let body = if chunked {
         dechunk(body)
     } else {

@@ -20,11 +20,13 @@ use names::NameGenerator;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 use xiaoyou_core::{
-    AppointmentKind, ClassId, CollegeId, ContactKind, CreditCode, EnterpriseId, Gender, IdCardNo,
-    IndustryChainId, MajorId, PersonId, PersonName, PersonalDataKey, RegionCode, RegionLevel,
-    SchoolId, SchoolKind, SourceId, StudyLevel, TalentCategory,
+    AppointmentKind, ClassId, CollegeId, ConsentAudience, ContactKind, CreditCode, EnterpriseId,
+    Gender, IdCardNo, IndustryChainId, MajorId, PersonId, PersonName, PersonalDataKey, RegionCode,
+    RegionLevel, SchoolId, SchoolKind, SourceId, StudyLevel, TalentCategory,
 };
-use xiaoyou_store::bulk::{self, Batch, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord};
+use xiaoyou_store::bulk::{
+    self, Batch, BulkConsent, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord,
+};
 use xiaoyou_store::org::{self, NewClass, NewSchool};
 use xiaoyou_store::people::StoredIdCard;
 use xiaoyou_store::sources::{self, SourceKind};
@@ -304,7 +306,13 @@ pub async fn generate(
     // The tables filled in bulk get their secondary indexes back in one pass at the end.
     let suspended = bulk::suspend_indexes(
         db,
-        &["persons", "study_records", "contact_points", "employments"],
+        &[
+            "persons",
+            "study_records",
+            "contact_points",
+            "employments",
+            "consents",
+        ],
     )
     .await?;
     let mut waiting: HashMap<(NextStage, i32), Vec<Candidate>> = HashMap::new();
@@ -827,6 +835,21 @@ fn new_person(
         current_city: current_city.clone(),
     });
 
+    // What the person agreed to share, as collected on the school's registration form.
+    for (audience, chance) in [
+        (ConsentAudience::Province, 0.6),
+        (ConsentAudience::Departments, 0.45),
+        (ConsentAudience::Enterprises, 0.3),
+    ] {
+        if rng.chance(0.85) {
+            batch.consents.push(BulkConsent {
+                person: id,
+                audience,
+                granted: rng.chance(chance),
+                source: "校友信息登记表（演示）".to_owned(),
+            });
+        }
+    }
     let observed = |rng: &mut DemoRng, from: i32| {
         let year = rng.between(
             i64::from(from.min(options.current_year)),

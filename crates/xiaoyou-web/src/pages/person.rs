@@ -11,8 +11,10 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Html;
 use xiaoyou_app::audit::{self, Event};
-use xiaoyou_core::{Action, ContactKind, Email, MobilePhone, PersonId};
-use xiaoyou_store::people;
+use xiaoyou_core::{
+    Action, Actor, ConsentAudience, ContactKind, Email, MobilePhone, OrgNode, PersonId, Role,
+};
+use xiaoyou_store::{accounts, consents, people};
 
 struct RecordLine {
     school: String,
@@ -39,9 +41,19 @@ struct JobLine {
     years: String,
 }
 
+struct ConsentLine {
+    code: &'static str,
+    label: &'static str,
+    granted: bool,
+    detail: String,
+}
+
 #[derive(Template)]
 #[template(path = "person.html")]
 struct PersonPage {
+    shared: bool,
+    is_self: bool,
+    consents: Vec<ConsentLine>,
     nav: Option<Nav>,
     nav_csrf: String,
     id: i64,
@@ -79,6 +91,54 @@ fn span(from: Option<i32>, to: Option<i32>) -> String {
     }
 }
 
+/// As whom the actor reads this person's details: `None` for the person themself, else the
+/// narrowest audience through which the actor reaches them.
+pub async fn audience_for(
+    state: &AppState,
+    actor: &Actor,
+    person: PersonId,
+) -> Result<Option<ConsentAudience>, WebError> {
+    if actor
+        .grants
+        .iter()
+        .any(|g| g.role == Role::Alumnus && g.node == OrgNode::Person(person))
+    {
+        return Ok(None);
+    }
+    let records = people::study_records_of_person(state.db(), person).await?;
+    for grant in actor
+        .grants
+        .iter()
+        .filter(|g| g.role.audience() == Some(ConsentAudience::OwnSchool))
+    {
+        if let Some(school) = accounts::school_of_node(state.db(), &grant.node).await?
+            && records.iter().any(|r| r.school == school)
+        {
+            return Ok(Some(ConsentAudience::OwnSchool));
+        }
+    }
+    if actor
+        .grants
+        .iter()
+        .any(|g| g.role.audience() == Some(ConsentAudience::Province))
+    {
+        return Ok(Some(ConsentAudience::Province));
+    }
+    Ok(Some(ConsentAudience::Departments))
+}
+
+/// Whether the person's contact details may be shown (masked or not) to this actor.
+pub async fn details_shared(
+    state: &AppState,
+    actor: &Actor,
+    person: PersonId,
+) -> Result<bool, WebError> {
+    Ok(match audience_for(state, actor, person).await? {
+        None => true,
+        Some(audience) => consents::allows(state.db(), person, audience).await?,
+    })
+}
+
 async fn render(
     state: &AppState,
     signed: &Signed,
@@ -92,6 +152,30 @@ async fn render(
     }
     let record = people::get_person(db, person).await?.ok_or_else(missing)?;
     let unmasked = unmasked_id.is_some();
+    let is_self = audience_for(state, signed.actor(), person).await?.is_none();
+    let shared = details_shared(state, signed.actor(), person).await?;
+    let current = consents::current(db, person).await?;
+    let consent_lines = ConsentAudience::ALL
+        .iter()
+        .map(|audience| {
+            let stated = current.iter().find(|c| c.audience == *audience);
+            ConsentLine {
+                code: audience.code(),
+                label: audience.label(),
+                granted: stated.map_or(audience.default_granted(), |c| c.granted),
+                detail: stated.map_or_else(
+                    || "未表态（默认）".to_owned(),
+                    |c| {
+                        format!(
+                            "{} · {}",
+                            c.source,
+                            (c.recorded_at + chrono::Duration::hours(8)).format("%Y-%m-%d")
+                        )
+                    },
+                ),
+            }
+        })
+        .collect();
     let records = people::study_records_of_person(db, person)
         .await?
         .into_iter()
@@ -112,6 +196,7 @@ async fn render(
     let contacts = people::contacts_of_person(db, person)
         .await?
         .into_iter()
+        .filter(|_| shared)
         .map(|c| ContactLine {
             kind: c.kind.label(),
             value: if unmasked {
@@ -138,8 +223,12 @@ async fn render(
             },
         })
         .collect();
-    let may_unmask = person_in_scope(state, signed.actor(), Action::Unmask, person).await?;
+    let may_unmask =
+        shared && person_in_scope(state, signed.actor(), Action::Unmask, person).await?;
     let page = PersonPage {
+        shared,
+        is_self,
+        consents: consent_lines,
         nav: Some(Nav::of(signed)),
         nav_csrf: signed.session.csrf_token.clone(),
         id: person.get(),
@@ -182,7 +271,9 @@ pub async fn unmask(
     if !person_in_scope(&state, signed.actor(), Action::View, person).await? {
         return Err(WebError::NotFound("该校友"));
     }
-    if !person_in_scope(&state, signed.actor(), Action::Unmask, person).await? {
+    if !person_in_scope(&state, signed.actor(), Action::Unmask, person).await?
+        || !details_shared(&state, signed.actor(), person).await?
+    {
         return Err(WebError::Forbidden);
     }
     let id_card = match (
@@ -214,4 +305,59 @@ pub async fn unmask(
         Some(id_card.unwrap_or_else(|| "未登记".to_owned())),
     )
     .await
+}
+
+/// The person's own consent choices, one checkbox per audience.
+pub async fn update_consents(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Html<String>, WebError> {
+    let person = PersonId(id);
+    let csrf = form
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    signed.check_csrf(csrf)?;
+    if !person_in_scope(&state, signed.actor(), Action::View, person).await? {
+        return Err(WebError::NotFound("该校友"));
+    }
+    if audience_for(&state, signed.actor(), person)
+        .await?
+        .is_some()
+    {
+        return Err(WebError::Forbidden);
+    }
+    let chosen: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| k == "share")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let now = state.clock().now();
+    let current = consents::current(state.db(), person).await?;
+    let mut tx = state.db().begin().await?;
+    let mut changed = Vec::new();
+    for audience in ConsentAudience::ALL {
+        let wanted = chosen.contains(&audience.code());
+        let before = current
+            .iter()
+            .find(|c| c.audience == *audience)
+            .map_or(audience.default_granted(), |c| c.granted);
+        if wanted != before || current.iter().all(|c| c.audience != *audience) {
+            consents::record(&mut tx, person, *audience, wanted, "校友本人（网页）", now).await?;
+            changed.push(format!("\"{}\":[{before},{wanted}]", audience.code()));
+        }
+    }
+    let event = Event {
+        action: "update",
+        target_kind: "consent",
+        target_id: Some(person.to_string()),
+        school: None,
+        changes: Some(format!("{{{}}}", changed.join(","))),
+    };
+    audit::write(&mut tx, &signed.audit_context(), event, now).await?;
+    tx.commit().await?;
+    render(&state, &signed, person, None).await
 }
