@@ -1,6 +1,7 @@
 //! The web face of xiaoyou: server-rendered pages in Chinese (askama templates, our own
 //! stylesheet, SVG charts drawn on the server) and, as it grows, the JSON API.
 
+mod api;
 mod assets;
 mod chart;
 mod error;
@@ -140,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/classes/{id}", get(pages::class::show))
         .route("/healthz", get(pages::health))
         .route("/assets/style.css", get(assets::stylesheet))
+        .merge(api::routes())
         .fallback(pages::not_found)
         .with_state(state)
         .layer(CompressionLayer::new())

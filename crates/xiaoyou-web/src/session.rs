@@ -140,24 +140,39 @@ impl FromRequestParts<AppState> for Signed {
         let next = parts.uri.path().to_owned();
         let not_signed_in = || SignedRejection::NotSignedIn(NotSignedIn { next: next.clone() });
         let token = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(not_signed_in)?;
-        let session = sessions::authenticate(state.db(), state.clock(), state.policy(), token)
+        let signed = signed_by_token(parts, state, token)
             .await
-            .map_err(|e| SignedRejection::Error(WebError::App(e)))?
+            .map_err(SignedRejection::Error)?
             .ok_or_else(not_signed_in)?;
         let path = parts.uri.path();
-        if session.actor.must_change_password && path != "/account/password" && path != "/logout" {
+        if signed.actor().must_change_password && path != "/account/password" && path != "/logout" {
             return Err(SignedRejection::MustChangePassword);
         }
-        Ok(Signed {
-            session,
-            client_addr: client_addr(parts),
-            request_id: parts
-                .headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-        })
+        Ok(signed)
     }
+}
+
+/// The signed-in request behind a session token, if the session is alive.
+pub async fn signed_by_token(
+    parts: &Parts,
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Signed>, WebError> {
+    let Some(session) = sessions::authenticate(state.db(), state.clock(), state.policy(), token)
+        .await
+        .map_err(WebError::App)?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Signed {
+        session,
+        client_addr: client_addr(parts),
+        request_id: parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }))
 }
 
 /// Menu entries shown to a signed-in user, with the CSRF token for the sign-out form.

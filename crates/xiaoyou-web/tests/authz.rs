@@ -6,7 +6,7 @@
 mod support;
 
 use axum::http::StatusCode;
-use support::{Response, get, post, seeded, sign_in, state};
+use support::{Response, api, get, post, seeded, sign_in, state, token_of};
 use xiaoyou_core::{Grant, OrgNode, PersonId, RegionCode, Role};
 use xiaoyou_store::{Db, accounts, org, people, stats};
 use xiaoyou_testkit::{TestDb, backend_tests};
@@ -215,6 +215,54 @@ async fn check_role(app: &AppState, username: &str, cookie: &str, csrf: &str, fo
             &post(app, Some(cookie), missing_path, &[("csrf", csrf)]).await,
         );
     }
+    // The same through the API, with the session as a bearer token.
+    let token = token_of(cookie);
+    let api_calls = [
+        (
+            "GET",
+            format!("/api/v1/schools/{}", foreign.school),
+            format!("/api/v1/schools/{MISSING}"),
+        ),
+        (
+            "GET",
+            format!("/api/v1/classes/{}/register", foreign.class),
+            format!("/api/v1/classes/{MISSING}/register"),
+        ),
+        (
+            "GET",
+            format!("/api/v1/persons/{}", foreign.person),
+            format!("/api/v1/persons/{MISSING}"),
+        ),
+        (
+            "POST",
+            format!("/api/v1/persons/{}/unmask", foreign.person),
+            format!("/api/v1/persons/{MISSING}/unmask"),
+        ),
+        (
+            "POST",
+            format!("/api/v1/users/{}/reset-password", foreign.user),
+            format!("/api/v1/users/{MISSING}/reset-password"),
+        ),
+    ];
+    for (method, path, missing_path) in &api_calls {
+        let answer = api(app, Some(token), method, path, None).await;
+        assert!(
+            matches!(answer.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+            "{username} {method} {path}: {}",
+            answer.status
+        );
+        same_answer(
+            &format!("{username} {method} {path}"),
+            &answer,
+            &api(app, Some(token), method, missing_path, None).await,
+        );
+    }
+    let listed = api(app, Some(token), "GET", "/api/v1/schools", None).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert!(
+        !listed.body.contains("中南大学"),
+        "{username} lists the foreign school"
+    );
     // The start page never names the foreign school.
     let home = get(app, Some(cookie), "/").await;
     assert_eq!(home.status, StatusCode::OK, "{username} home");

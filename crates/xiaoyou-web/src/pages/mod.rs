@@ -31,8 +31,12 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-pub async fn not_found() -> WebError {
-    WebError::NotFound("该页面")
+pub async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        crate::api::not_found()
+    } else {
+        WebError::NotFound("该页面").into_response()
+    }
 }
 
 /// The province's name for breadcrumbs.

@@ -251,28 +251,18 @@ async fn render(
     Ok(Html(page.render()?))
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<i64>,
-) -> Result<Html<String>, WebError> {
-    render(&state, &signed, PersonId(id), None).await
-}
-
-/// Shows the full ID number and contacts once, and writes an audit row before anything is shown.
-pub async fn unmask(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
-) -> Result<Html<String>, WebError> {
-    signed.check_csrf(&form.csrf)?;
-    let person = PersonId(id);
-    if !person_in_scope(&state, signed.actor(), Action::View, person).await? {
+/// Checks that the actor may see the person's details in full, writes the audit row, and only
+/// then returns the decrypted ID number (`None` when none is on record).
+pub async fn reveal(
+    state: &AppState,
+    signed: &Signed,
+    person: PersonId,
+) -> Result<Option<String>, WebError> {
+    if !person_in_scope(state, signed.actor(), Action::View, person).await? {
         return Err(WebError::NotFound("该校友"));
     }
-    if !person_in_scope(&state, signed.actor(), Action::Unmask, person).await?
-        || !details_shared(&state, signed.actor(), person).await?
+    if !person_in_scope(state, signed.actor(), Action::Unmask, person).await?
+        || !details_shared(state, signed.actor(), person).await?
     {
         return Err(WebError::Forbidden);
     }
@@ -298,6 +288,27 @@ pub async fn unmask(
     };
     audit::write(&mut tx, &signed.audit_context(), event, state.clock().now()).await?;
     tx.commit().await?;
+    Ok(id_card)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, WebError> {
+    render(&state, &signed, PersonId(id), None).await
+}
+
+/// Shows the full ID number and contacts once, and writes an audit row before anything is shown.
+pub async fn unmask(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Html<String>, WebError> {
+    signed.check_csrf(&form.csrf)?;
+    let person = PersonId(id);
+    let id_card = reveal(&state, &signed, person).await?;
     render(
         &state,
         &signed,

@@ -122,3 +122,30 @@ fn encode(text: &str) -> String {
         })
         .collect()
 }
+
+/// A JSON API call with a bearer token.
+pub async fn api(
+    state: &AppState,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    json: Option<&str>,
+) -> Response {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let body = match json {
+        Some(json) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_owned())
+        }
+        None => Body::empty(),
+    };
+    send(state, request.body(body).unwrap()).await
+}
+
+/// The bearer token inside a session cookie from [`sign_in`].
+pub fn token_of(cookie: &str) -> &str {
+    cookie.split_once('=').map_or("", |(_, token)| token)
+}
