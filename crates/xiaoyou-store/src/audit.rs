@@ -220,3 +220,75 @@ pub async fn verify(db: &Db) -> StoreResult<ChainReport> {
         }
     }
 }
+
+/// What to look for in the log. Empty fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only rows about these schools; `None` for the whole province.
+    pub schools: Option<Vec<SchoolId>>,
+    /// Part of the actor's name.
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target_kind: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub limit: i64,
+}
+
+/// The newest rows matching the filter.
+pub async fn search(db: &Db, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
+    if filter.schools.as_ref().is_some_and(|s| s.is_empty()) {
+        return Ok(Vec::new());
+    }
+    macro_rules! build {
+        () => {{
+            let mut builder = sqlx::QueryBuilder::new(concat!(select_entry!(), " WHERE 1 = 1"));
+            if let Some(schools) = &filter.schools {
+                builder.push(" AND school_id IN (");
+                let mut separated = builder.separated(", ");
+                for school in schools.iter().take(5_000) {
+                    separated.push_bind(school.get());
+                }
+                builder.push(")");
+            }
+            if let Some(actor) = filter.actor.as_deref().filter(|a| !a.trim().is_empty()) {
+                let escaped = actor
+                    .trim()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                builder
+                    .push(" AND actor_name LIKE ")
+                    .push_bind(format!("%{escaped}%"))
+                    .push(" ESCAPE '\\'");
+            }
+            if let Some(action) = filter.action.as_deref().filter(|a| !a.is_empty()) {
+                builder.push(" AND action = ").push_bind(action.to_owned());
+            }
+            if let Some(kind) = filter.target_kind.as_deref().filter(|k| !k.is_empty()) {
+                builder
+                    .push(" AND target_kind = ")
+                    .push_bind(kind.to_owned());
+            }
+            if let Some(since) = filter.since {
+                builder.push(" AND occurred_at >= ").push_bind(since);
+            }
+            if let Some(until) = filter.until {
+                builder.push(" AND occurred_at < ").push_bind(until);
+            }
+            builder
+                .push(" ORDER BY id DESC LIMIT ")
+                .push_bind(filter.limit.clamp(1, 1_000));
+            builder
+        }};
+    }
+    let rows: Vec<EntryRow> = on_db!(db, |pool| {
+        let mut builder = build!();
+        builder
+            .build_query_as()
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::query("检索审计日志", "审计日志"))?
+    });
+    Ok(rows.into_iter().map(decode).collect())
+}

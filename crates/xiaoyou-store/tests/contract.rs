@@ -1131,6 +1131,62 @@ mod accounts_and_audit {
         assert_eq!(only_three.len(), 1);
         assert_eq!(only_three[0].record.target_id.as_deref(), Some("3"));
 
+        let mut tx = db.begin().await.unwrap();
+        let mut other = record("unmask", "4");
+        other.actor_name = "张_老师%".into();
+        audit::append(&mut tx, &other).await.unwrap();
+        tx.commit().await.unwrap();
+        let found = audit::search(
+            db,
+            &audit::AuditFilter {
+                actor: Some("_老师%".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            found.len(),
+            1,
+            "LIKE wildcards in the query are taken literally"
+        );
+        let found = audit::search(
+            db,
+            &audit::AuditFilter {
+                schools: Some(vec![SchoolId(4)]),
+                action: Some("create".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.len(), 1);
+        let none = audit::search(
+            db,
+            &audit::AuditFilter {
+                schools: Some(vec![]),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(none.is_empty());
+        let recent_window = audit::search(
+            db,
+            &audit::AuditFilter {
+                since: Some(Utc::now() - Duration::minutes(5)),
+                until: Some(Utc::now() + Duration::minutes(5)),
+                target_kind: Some("school".into()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(recent_window.len(), 6);
         let third = audit::page(db, 0, 10).await.unwrap()[2].id;
         let statement = "UPDATE audit_log SET target_id = '7' WHERE id = $1";
         on_each(db, statement, third).await;

@@ -19,7 +19,7 @@ use xiaoyou_app::auth::LoginError;
 use xiaoyou_app::auth::sessions;
 use xiaoyou_app::auth::users::{self, NewAccount};
 use xiaoyou_core::{
-    Action, ContactKind, Email, Grant, MobilePhone, OrgNode, PersonId, Role, SchoolId, UserId,
+    Action, ContactKind, Email, Grant, MobilePhone, OrgNode, PersonId, Role, UserId,
 };
 use xiaoyou_store::{accounts, audit, org, people, stats};
 
@@ -507,13 +507,12 @@ async fn audit_log(
     Bearer(signed): Bearer,
 ) -> ApiResult<Vec<serde_json::Value>> {
     signed.require(Action::ViewAudit)?;
-    let scope = signed.actor().scope(Action::ViewAudit);
-    let entries = if scope.all {
-        audit::recent(state.db(), None, 200).await?
-    } else {
-        let schools: Vec<SchoolId> = scope.schools.iter().copied().collect();
-        audit::recent(state.db(), Some(&schools), 200).await?
+    let filter = audit::AuditFilter {
+        schools: pages::admin::audit_schools(&signed),
+        limit: 200,
+        ..audit::AuditFilter::default()
     };
+    let entries = audit::search(state.db(), &filter).await?;
     Ok(Json(
         entries
             .into_iter()

@@ -184,6 +184,16 @@ async fn walk_the_tree(t: &TestDb) {
     let log = get(&app, cookie, "/admin/audit").await;
     assert_eq!(log.status, StatusCode::OK);
     assert!(log.body.contains("查看完整个人信息"));
+    let searched = get(
+        &app,
+        cookie,
+        "/admin/audit?actor=prov&action=unmask&target=person&from=2020-01-01&to=2099-12-31",
+    )
+    .await;
+    assert_eq!(searched.status, StatusCode::OK);
+    assert!(searched.body.contains(&format!("person {}", person.person)));
+    let nothing = get(&app, cookie, "/admin/audit?actor=nobody-like-this").await;
+    assert!(nothing.body.contains("没有符合条件的记录"));
 }
 
 async fn missing_things_are_404_in_chinese(t: &TestDb) {

@@ -301,6 +301,12 @@ struct AuditLine {
 struct AuditPage {
     nav: Option<Nav>,
     scope_label: String,
+    /// (code, label, selected)
+    actions: Vec<(String, String, bool)>,
+    query_actor: String,
+    query_target: String,
+    query_from: String,
+    query_to: String,
     entries: Vec<AuditLine>,
 }
 
@@ -321,34 +327,91 @@ fn action_label(action: &str) -> &str {
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    target: String,
+    /// `YYYY-MM-DD`, Beijing time.
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// Midnight of a Beijing date, in UTC.
+fn beijing_midnight(date: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let date = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc() - chrono::Duration::hours(8))
+}
+
+/// The schools whose audit rows the actor may read (`None` = all).
+pub fn audit_schools(signed: &Signed) -> Option<Vec<SchoolId>> {
+    let scope = signed.actor().scope(Action::ViewAudit);
+    if scope.all {
+        return None;
+    }
+    // Rows name their school; a college admin's rows about the college carry the school too,
+    // so until rows also carry the college, only whole-school scopes read a school's rows.
+    Some(scope.schools.iter().copied().collect())
+}
+
 pub async fn audit_log(
     State(state): State<AppState>,
     signed: Signed,
+    axum::extract::Query(query): axum::extract::Query<AuditQuery>,
 ) -> Result<Html<String>, WebError> {
     signed.require(Action::ViewAudit)?;
-    let db = state.db();
-    let scope = signed.actor().scope(Action::ViewAudit);
-    let (entries, scope_label) = if scope.all {
-        (audit::recent(db, None, 200).await?, "全省".to_owned())
+    let schools = audit_schools(&signed);
+    let scope_label = if schools.is_none() {
+        "全省"
     } else {
-        let mut schools: Vec<SchoolId> = scope.schools.iter().copied().collect();
-        for college in &scope.colleges {
-            if let Some(college) = org::get_college(db, *college).await? {
-                schools.push(college.school);
-            }
-        }
-        // A college admin sees the school's rows only for their own college's objects; until
-        // rows carry the college, they see none of the school's rows but their own actions.
-        let rows = if scope.schools.is_empty() {
-            audit::recent(db, Some(&[]), 200).await?
-        } else {
-            audit::recent(db, Some(&schools), 200).await?
-        };
-        (rows, "本单位".to_owned())
+        "本单位"
+    }
+    .to_owned();
+    let filter = audit::AuditFilter {
+        schools,
+        actor: Some(query.actor.clone()),
+        action: Some(query.action.clone()),
+        target_kind: Some(query.target.clone()),
+        since: beijing_midnight(&query.from),
+        until: beijing_midnight(&query.to).map(|d| d + chrono::Duration::days(1)),
+        limit: 200,
     };
+    let entries = audit::search(state.db(), &filter).await?;
+    let actions = [
+        "login",
+        "logout",
+        "login_failed",
+        "account_locked",
+        "create",
+        "update",
+        "delete",
+        "unmask",
+        "export",
+        "reset_password",
+        "change_password",
+    ]
+    .iter()
+    .map(|code| {
+        (
+            (*code).to_owned(),
+            action_label(code).to_owned(),
+            *code == query.action,
+        )
+    })
+    .collect();
     let page = AuditPage {
         nav: Some(Nav::of(&signed)),
         scope_label,
+        actions,
+        query_actor: query.actor,
+        query_target: query.target,
+        query_from: query.from,
+        query_to: query.to,
         entries: entries
             .into_iter()
             .map(|e| AuditLine {
