@@ -1,7 +1,8 @@
 //! Adding schools to the organisation tree without creating the same school twice.
 
+use crate::audit::{self, AuditContext, Event};
 use crate::error::{AppError, AppResult};
-use xiaoyou_core::{RegionCode, SchoolKind};
+use xiaoyou_core::{Clock, RegionCode, SchoolKind};
 use xiaoyou_store::org::{self, NewSchool, School};
 use xiaoyou_store::{Db, regions};
 
@@ -39,6 +40,8 @@ pub async fn resolve_city(db: &Db, province: RegionCode, city: &str) -> AppResul
 /// with the candidates unless `allow_similar` confirms it.
 pub async fn add_school(
     db: &Db,
+    clock: &dyn Clock,
+    context: &AuditContext,
     province: RegionCode,
     request: &SchoolRequest<'_>,
 ) -> AppResult<School> {
@@ -95,6 +98,21 @@ pub async fn add_school(
         },
     )
     .await?;
+    let event = Event {
+        action: "create",
+        target_kind: "school",
+        target_id: Some(school.id.to_string()),
+        school: Some(school.id),
+        changes: Some(
+            serde_json::json!({
+                "name": [null, school.name],
+                "kind": [null, school.kind.code()],
+                "city": [null, school.city.get()],
+            })
+            .to_string(),
+        ),
+    };
+    audit::write(&mut tx, context, event, clock.now()).await?;
     tx.commit().await?;
     Ok(school)
 }

@@ -136,6 +136,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(pages::admin::reset_password),
         )
         .route("/admin/audit", get(pages::admin::audit_log))
+        .route(
+            "/admin/users/{id}/grants",
+            axum::routing::post(pages::admin::change_grant),
+        )
         .route("/schools/{id}", get(pages::school::show))
         .route("/colleges/{id}", get(pages::college::show))
         .route("/classes/{id}", get(pages::class::show))

@@ -201,6 +201,10 @@ async fn check_role(app: &AppState, username: &str, cookie: &str, csrf: &str, fo
             format!("/admin/users/{}/reset", foreign.user),
             format!("/admin/users/{MISSING}/reset"),
         ),
+        (
+            format!("/admin/users/{}/grants", foreign.user),
+            format!("/admin/users/{MISSING}/grants"),
+        ),
     ];
     for (path, missing_path) in &writes {
         let answer = post(app, Some(cookie), path, &[("csrf", csrf)]).await;

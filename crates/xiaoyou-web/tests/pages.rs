@@ -373,6 +373,49 @@ async fn managing_accounts_within_scope(t: &TestDb) {
     .await;
     assert_eq!(created.status, StatusCode::OK);
     assert!(created.body.contains("已创建账号 tumu"), "{}", created.body);
+    let tumu = xiaoyou_store::accounts::find_user(db, "tumu")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let second = org::list_colleges(db, school.id).await.unwrap().remove(1);
+    let second_grant = format!("college_admin:college:{}", second.id);
+    let path = format!("/admin/users/{tumu}/grants");
+    let added = post(
+        &app,
+        Some(&cookie),
+        &path,
+        &[("csrf", &csrf), ("grant", &second_grant), ("change", "add")],
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::OK);
+    assert!(added.body.contains("已为 tumu 增加授权"), "{}", added.body);
+    assert_eq!(
+        xiaoyou_store::accounts::grants_of(db, tumu)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let removed = post(
+        &app,
+        Some(&cookie),
+        &path,
+        &[
+            ("csrf", &csrf),
+            ("grant", &second_grant),
+            ("change", "remove"),
+        ],
+    )
+    .await;
+    assert!(removed.body.contains("已撤销 tumu 的授权"));
+    assert_eq!(
+        xiaoyou_store::accounts::grants_of(db, tumu)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let foreign = org::find_school_by_name(db, "中南大学")
         .await
         .unwrap()
@@ -405,6 +448,27 @@ async fn managing_accounts_within_scope(t: &TestDb) {
     )
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let tumu = xiaoyou_store::accounts::find_user(db, "tumu")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let widen = post(
+        &app,
+        Some(&cookie),
+        &format!("/admin/users/{tumu}/grants"),
+        &[
+            ("csrf", &csrf),
+            ("grant", &foreign_grant),
+            ("change", "add"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        widen.status,
+        StatusCode::FORBIDDEN,
+        "no grant beyond the manager's own scope"
+    );
 }
 
 async fn alumni_choose_what_they_share(t: &TestDb) {

@@ -123,16 +123,15 @@ pub async fn create(
         Some(grant) => accounts::school_of_node(db, &grant.node).await?,
         None => None,
     };
-    let changes = format!(
-        r#"{{"username":[null,"{}"],"grants":[null,"{}"]}}"#,
-        username,
-        account
+    let changes = serde_json::json!({
+        "username": [null, username],
+        "grants": [null, account
             .grants
             .iter()
             .map(|g| format!("{}@{}:{}", g.role.code(), g.node.kind(), g.node.id()))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+            .collect::<Vec<_>>()],
+    })
+    .to_string();
     let event = Event {
         action: "create",
         target_kind: "user",
@@ -209,6 +208,57 @@ pub async fn change_password(
         target_id: Some(user.id.to_string()),
         school: None,
         changes: None,
+    };
+    audit::write(&mut tx, context, event, clock.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds (`add = true`) or takes back a grant of another account. The manager must be able to
+/// give that grant and to manage the account; nobody changes their own grants. Takes effect on
+/// the account's next request, since grants are read afresh for every request.
+pub async fn change_grant(
+    db: &Db,
+    clock: &dyn Clock,
+    context: &AuditContext,
+    manager: &Actor,
+    target: UserId,
+    grant: &Grant,
+    add: bool,
+) -> AppResult<()> {
+    if target == manager.user
+        || !may_grant(db, manager, grant).await?
+        || !may_manage(db, manager, target).await?
+    {
+        return Err(forbidden());
+    }
+    let mut tx = db.begin().await?;
+    if add {
+        accounts::insert_grant(&mut tx, target, grant, Some(manager.user)).await?;
+    } else if !accounts::delete_grant(&mut tx, target, grant).await? {
+        return Err(AppError::Invalid {
+            field: "授权",
+            reason: "该账号没有这项授权".into(),
+        });
+    }
+    let school = accounts::school_of_node(db, &grant.node).await?;
+    let value = format!(
+        "{}@{}:{}",
+        grant.role.code(),
+        grant.node.kind(),
+        grant.node.id()
+    );
+    let changes = if add {
+        serde_json::json!({ "grants": { "added": value } })
+    } else {
+        serde_json::json!({ "grants": { "removed": value } })
+    };
+    let event = Event {
+        action: "update",
+        target_kind: "user",
+        target_id: Some(target.to_string()),
+        school,
+        changes: Some(changes.to_string()),
     };
     audit::write(&mut tx, context, event, clock.now()).await?;
     tx.commit().await?;

@@ -505,6 +505,23 @@ pub async fn generate(
     summary.elapsed = started.elapsed();
     let mut tx = db.begin().await?;
     settings::set(&mut tx, COMPLETED_KEY, &describe(options)).await?;
+    let event = crate::audit::Event {
+        action: "create",
+        target_kind: "demo_province",
+        target_id: None,
+        school: None,
+        changes: Some(format!(
+            r#"{{"schools":{},"persons":{},"study_records":{}}}"#,
+            summary.schools, summary.persons, summary.study_records
+        )),
+    };
+    crate::audit::write(
+        &mut tx,
+        &crate::audit::AuditContext::system("xiaoyou demo"),
+        event,
+        chrono::Utc::now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(summary)
 }

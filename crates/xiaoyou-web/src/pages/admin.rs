@@ -19,6 +19,8 @@ struct UserLine {
     username: String,
     display_name: String,
     grants: String,
+    /// (value, description) of each grant, for the revoke buttons.
+    grant_items: Vec<(String, String)>,
     status: &'static str,
     manageable: bool,
 }
@@ -156,8 +158,11 @@ async fn users_page(
             continue;
         }
         let mut grants = Vec::new();
+        let mut grant_items = Vec::new();
         for grant in accounts::grants_of(db, user.id).await? {
-            grants.push(describe(state, &grant).await?);
+            let text = describe(state, &grant).await?;
+            grant_items.push((grant_value(&grant), text.clone()));
+            grants.push(text);
         }
         let locked = user
             .locked_until
@@ -167,6 +172,7 @@ async fn users_page(
             username: user.username,
             display_name: user.display_name,
             grants: grants.join("、"),
+            grant_items,
             status: if user.disabled {
                 "已停用"
             } else if locked {
@@ -431,4 +437,73 @@ pub async fn audit_log(
             .collect(),
     };
     Ok(Html(page.render()?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GrantForm {
+    csrf: String,
+    // Optional so that a malformed form is judged by permission first, like any other.
+    #[serde(default)]
+    grant: String,
+    /// `add` or `remove`
+    #[serde(default)]
+    change: String,
+}
+
+/// Gives or takes back one grant of another account within the manager's scope.
+pub async fn change_grant(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<GrantForm>,
+) -> Result<Html<String>, WebError> {
+    signed.check_csrf(&form.csrf)?;
+    signed.require(Action::ManageUsers)?;
+    let target = UserId(id);
+    let Some(user) = accounts::get_user(state.db(), target).await? else {
+        return Err(WebError::NotFound("该账号"));
+    };
+    if target == signed.actor().user
+        || !users::may_manage(state.db(), signed.actor(), target).await?
+    {
+        return Err(WebError::NotFound("该账号"));
+    }
+    let Some(grant) = parse_grant(&form.grant) else {
+        return users_page(&state, &signed, None, Some("请选择有效的角色与范围".into())).await;
+    };
+    let add = form.change == "add";
+    let result = users::change_grant(
+        state.db(),
+        state.clock(),
+        &signed.audit_context(),
+        signed.actor(),
+        target,
+        &grant,
+        add,
+    )
+    .await;
+    match result {
+        Ok(()) => {
+            let what = describe(&state, &grant).await?;
+            let notice = if add {
+                format!("已为 {} 增加授权：{what}", user.username)
+            } else {
+                format!("已撤销 {} 的授权：{what}", user.username)
+            };
+            users_page(&state, &signed, Some(notice), None).await
+        }
+        Err(AppError::Store(xiaoyou_store::StoreError::Duplicate { .. })) => {
+            users_page(
+                &state,
+                &signed,
+                None,
+                Some(format!("{} 已有这项授权", user.username)),
+            )
+            .await
+        }
+        Err(AppError::Invalid { field, reason }) => {
+            users_page(&state, &signed, None, Some(format!("{field}：{reason}"))).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }

@@ -89,6 +89,8 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             let school = schools::add_school(
                 &db,
+                &xiaoyou_core::SystemClock,
+                &xiaoyou_app::audit::AuditContext::system("xiaoyou school add"),
                 province,
                 &SchoolRequest {
                     name: &name,
