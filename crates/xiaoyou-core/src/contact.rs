@@ -22,3 +22,37 @@ impl ContactKind {
         )
     }
 }
+
+impl ContactKind {
+    /// The value as it may leave the system without an unmasking: phones `138****1234`,
+    /// emails `z***@qq.com`, addresses cut after six characters; a malformed phone or email
+    /// is hidden entirely. WeChat and QQ ids are shown as given.
+    pub fn mask(self, value: &str) -> String {
+        match self {
+            ContactKind::Mobile => crate::MobilePhone::parse(value)
+                .map(|m| m.masked())
+                .unwrap_or_else(|_| "***".to_owned()),
+            ContactKind::Email => crate::Email::parse(value)
+                .map(|e| e.masked())
+                .unwrap_or_else(|_| "***".to_owned()),
+            ContactKind::Address => format!("{}***", value.chars().take(6).collect::<String>()),
+            ContactKind::WeChat | ContactKind::QQ => value.to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_by_kind() {
+        assert_eq!(ContactKind::Mobile.mask("13800001234"), "138****1234");
+        assert_eq!(ContactKind::Mobile.mask("0731-8888"), "***");
+        assert_eq!(ContactKind::Email.mask("zhang@qq.com"), "z***@qq.com");
+        assert_eq!(
+            ContactKind::Address.mask("湖南省长沙市岳麓区麓山南路"),
+            "湖南省长沙市***"
+        );
+    }
+}

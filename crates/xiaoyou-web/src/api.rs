@@ -18,9 +18,7 @@ use xiaoyou_app::audit::AuditContext;
 use xiaoyou_app::auth::LoginError;
 use xiaoyou_app::auth::sessions;
 use xiaoyou_app::auth::users::{self, NewAccount};
-use xiaoyou_core::{
-    Action, ContactKind, Email, Grant, MobilePhone, OrgNode, PersonId, Role, UserId,
-};
+use xiaoyou_core::{Action, ContactKind, Grant, OrgNode, PersonId, Role, UserId};
 use xiaoyou_store::{accounts, audit, org, people, stats};
 
 /// Every API failure: a status, a stable code and a Chinese message.
@@ -273,14 +271,6 @@ async fn school(
     })))
 }
 
-fn masked_mobile(raw: Option<&str>) -> Option<String> {
-    raw.map(|raw| {
-        MobilePhone::parse(raw)
-            .map(|m| m.masked())
-            .unwrap_or_else(|_| "***".to_owned())
-    })
-}
-
 async fn register(
     State(state): State<AppState>,
     Bearer(signed): Bearer,
@@ -295,25 +285,12 @@ async fn register(
             "name": e.name,
             "gender": e.gender.map(|g| g.label()),
             "student_no": e.student_no,
-            "mobile": masked_mobile(e.mobile.as_deref()),
+            "mobile": e.mobile.as_deref().map(|m| ContactKind::Mobile.mask(m)),
             "employer": e.employer,
             "title": e.title,
             "city": e.city,
         })).collect::<Vec<_>>(),
     })))
-}
-
-fn masked_contact(kind: ContactKind, value: &str) -> String {
-    match kind {
-        ContactKind::Mobile => MobilePhone::parse(value)
-            .map(|m| m.masked())
-            .unwrap_or_else(|_| "***".into()),
-        ContactKind::Email => Email::parse(value)
-            .map(|e| e.masked())
-            .unwrap_or_else(|_| "***".into()),
-        ContactKind::Address => format!("{}***", value.chars().take(6).collect::<String>()),
-        ContactKind::WeChat | ContactKind::QQ => value.to_owned(),
-    }
 }
 
 async fn person_json(
@@ -359,7 +336,7 @@ async fn person_json(
         })).collect::<Vec<_>>(),
         "contacts": contacts.iter().map(|c| json!({
             "kind": c.kind.code(),
-            "value": if unmasked { c.value.clone() } else { masked_contact(c.kind, &c.value) },
+            "value": if unmasked { c.value.clone() } else { c.kind.mask(&c.value) },
             "source": c.source_label,
             "observed_on": c.observed_on,
             "verified": c.verified,

@@ -7,7 +7,7 @@ use crate::session::{Nav, Signed};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
-use xiaoyou_core::MobilePhone;
+use xiaoyou_core::ContactKind;
 use xiaoyou_store::{org, people};
 
 struct EntryLine {
@@ -34,16 +34,6 @@ struct ClassPage {
     head_teacher: String,
     liaison: String,
     entries: Vec<EntryLine>,
-}
-
-/// Phones leave the system masked; a value that is not a valid mobile is hidden entirely.
-fn masked_mobile(raw: Option<&str>) -> String {
-    match raw {
-        Some(raw) => MobilePhone::parse(raw)
-            .map(|m| m.masked())
-            .unwrap_or_else(|_| "***".to_owned()),
-        None => String::new(),
-    }
 }
 
 pub async fn show(
@@ -95,7 +85,11 @@ pub async fn show(
                 person: e.person.get(),
                 student_no: e.student_no.unwrap_or_default(),
                 gender: e.gender.map_or("", |g| g.label()),
-                mobile: masked_mobile(e.mobile.as_deref()),
+                mobile: e
+                    .mobile
+                    .as_deref()
+                    .map(|m| ContactKind::Mobile.mask(m))
+                    .unwrap_or_default(),
                 employer: e.employer.unwrap_or_default(),
                 title: e.title.unwrap_or_default(),
                 city: e.city.unwrap_or_default(),

@@ -11,9 +11,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Html;
 use xiaoyou_app::audit::{self, Event};
-use xiaoyou_core::{
-    Action, Actor, ConsentAudience, ContactKind, Email, MobilePhone, OrgNode, PersonId, Role,
-};
+use xiaoyou_core::{Action, Actor, ConsentAudience, OrgNode, PersonId, Role};
 use xiaoyou_store::{accounts, consents, people};
 
 struct RecordLine {
@@ -67,19 +65,6 @@ struct PersonPage {
     records: Vec<RecordLine>,
     contacts: Vec<ContactLine>,
     jobs: Vec<JobLine>,
-}
-
-fn mask_contact(kind: ContactKind, value: &str) -> String {
-    match kind {
-        ContactKind::Mobile => MobilePhone::parse(value)
-            .map(|m| m.masked())
-            .unwrap_or_else(|_| "***".into()),
-        ContactKind::Email => Email::parse(value)
-            .map(|e| e.masked())
-            .unwrap_or_else(|_| "***".into()),
-        ContactKind::Address => format!("{}***", value.chars().take(6).collect::<String>()),
-        ContactKind::WeChat | ContactKind::QQ => value.to_owned(),
-    }
 }
 
 fn span(from: Option<i32>, to: Option<i32>) -> String {
@@ -202,7 +187,7 @@ async fn render(
             value: if unmasked {
                 c.value.clone()
             } else {
-                mask_contact(c.kind, &c.value)
+                c.kind.mask(&c.value)
             },
             source: c.source_label,
             date: c.observed_on.map(|d| d.to_string()).unwrap_or_default(),
