@@ -21,6 +21,12 @@ pub enum AppError {
     },
     #[error("没有权限执行此操作")]
     Forbidden,
+    #[error("找不到{0}")]
+    NotFound(&'static str),
+    #[error("服务器未配置个人信息密钥，无法显示完整身份证号")]
+    KeyMissing,
+    #[error("个人信息密钥与数据不匹配，无法解密")]
+    KeyMismatch,
     #[error("后台任务失败：{0}")]
     Background(String),
     #[error("学校“{name}”与已有学校名称相近：{}。如确为不同学校，请确认后再添加", .candidates.join("、"))]

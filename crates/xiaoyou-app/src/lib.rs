@@ -1,6 +1,7 @@
 //! Use cases of xiaoyou, above the store and below the web: reference data loading, the
 //! organisation tree, and the demo province generator.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod demo;

@@ -229,16 +229,14 @@ async fn schools(
     State(state): State<AppState>,
     Bearer(signed): Bearer,
 ) -> ApiResult<Vec<SchoolOut>> {
-    let scope = signed.actor().scope(Action::View);
     let counts: std::collections::HashMap<_, _> = stats::records_per_school(state.db())
         .await?
         .into_iter()
         .collect();
     Ok(Json(
-        org::list_schools(state.db())
+        xiaoyou_app::access::visible_schools(state.db(), signed.actor())
             .await?
             .into_iter()
-            .filter(|s| scope.covers_school(s.id))
             .map(|s| SchoolOut {
                 id: s.id.get(),
                 kind: s.kind.code(),

@@ -31,6 +31,9 @@ impl From<xiaoyou_app::AppError> for WebError {
         match error {
             xiaoyou_app::AppError::Store(store) => WebError::Store(store),
             xiaoyou_app::AppError::Forbidden => WebError::Forbidden,
+            xiaoyou_app::AppError::NotFound(what) => WebError::NotFound(what),
+            xiaoyou_app::AppError::KeyMissing => WebError::KeyMissing,
+            xiaoyou_app::AppError::KeyMismatch => WebError::KeyMismatch,
             other => WebError::App(other),
         }
     }

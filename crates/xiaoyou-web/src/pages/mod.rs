@@ -16,9 +16,9 @@ use crate::error::WebError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use xiaoyou_core::{Action, Actor, ClassId, CollegeId, PersonId};
-use xiaoyou_store::org::{self, Class, College, School};
-use xiaoyou_store::people;
+use xiaoyou_app::access;
+use xiaoyou_core::{Action, Actor, ClassId, CollegeId, PersonId, SchoolId};
+use xiaoyou_store::org::{Class, College, School};
 
 /// Liveness and database reachability, for load balancers and `xiaoyou healthcheck`.
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
@@ -49,15 +49,7 @@ pub async fn province_name(state: &AppState) -> Result<String, WebError> {
 
 /// A school the actor may see as a whole; otherwise "not found".
 pub async fn visible_school(state: &AppState, actor: &Actor, id: i64) -> Result<School, WebError> {
-    let missing = || WebError::NotFound("该学校");
-    let school = org::get_school(state.db(), xiaoyou_core::SchoolId(id))
-        .await?
-        .ok_or_else(missing)?;
-    if actor.scope(Action::View).covers_school(school.id) {
-        Ok(school)
-    } else {
-        Err(missing())
-    }
+    Ok(access::visible_school(state.db(), actor, SchoolId(id)).await?)
 }
 
 pub async fn visible_college(
@@ -65,55 +57,19 @@ pub async fn visible_college(
     actor: &Actor,
     id: i64,
 ) -> Result<College, WebError> {
-    let missing = || WebError::NotFound("该学院");
-    let college = org::get_college(state.db(), CollegeId(id))
-        .await?
-        .ok_or_else(missing)?;
-    if actor
-        .scope(Action::View)
-        .covers_college(college.school, college.id)
-    {
-        Ok(college)
-    } else {
-        Err(missing())
-    }
+    Ok(access::visible_college(state.db(), actor, CollegeId(id)).await?)
 }
 
 pub async fn visible_class(state: &AppState, actor: &Actor, id: i64) -> Result<Class, WebError> {
-    let missing = || WebError::NotFound("该班级");
-    let class = org::get_class(state.db(), ClassId(id))
-        .await?
-        .ok_or_else(missing)?;
-    if actor
-        .scope(Action::View)
-        .covers_class(class.school, class.college, class.id)
-    {
-        Ok(class)
-    } else {
-        Err(missing())
-    }
+    Ok(access::visible_class(state.db(), actor, ClassId(id)).await?)
 }
 
-/// Whether a person lies in the actor's scope for an action: the person themself, or a study
-/// record in a covered school, college or class.
+/// Whether a person lies in the actor's scope for an action.
 pub async fn person_in_scope(
     state: &AppState,
     actor: &Actor,
     action: Action,
     person: PersonId,
 ) -> Result<bool, WebError> {
-    let scope = actor.scope(action);
-    if scope.all || scope.persons.contains(&person) {
-        return Ok(true);
-    }
-    if scope.is_empty() {
-        return Ok(false);
-    }
-    let records = people::study_records_of_person(state.db(), person).await?;
-    Ok(records.iter().any(|r| match r.class {
-        Some(class) => scope.covers_class(r.school, r.college, class),
-        None => r.college.map_or(scope.covers_school(r.school), |c| {
-            scope.covers_college(r.school, c)
-        }),
-    }))
+    Ok(access::person_in_scope(state.db(), actor, action, person).await?)
 }

@@ -10,9 +10,10 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Html;
+use xiaoyou_app::access;
 use xiaoyou_app::audit::{self, Event};
-use xiaoyou_core::{Action, Actor, ConsentAudience, OrgNode, PersonId, Role};
-use xiaoyou_store::{accounts, consents, people};
+use xiaoyou_core::{Action, Actor, ConsentAudience, PersonId};
+use xiaoyou_store::{consents, people};
 
 struct RecordLine {
     school: String,
@@ -76,52 +77,13 @@ fn span(from: Option<i32>, to: Option<i32>) -> String {
     }
 }
 
-/// As whom the actor reads this person's details: `None` for the person themself, else the
-/// narrowest audience through which the actor reaches them.
-pub async fn audience_for(
-    state: &AppState,
-    actor: &Actor,
-    person: PersonId,
-) -> Result<Option<ConsentAudience>, WebError> {
-    if actor
-        .grants
-        .iter()
-        .any(|g| g.role == Role::Alumnus && g.node == OrgNode::Person(person))
-    {
-        return Ok(None);
-    }
-    let records = people::study_records_of_person(state.db(), person).await?;
-    for grant in actor
-        .grants
-        .iter()
-        .filter(|g| g.role.audience() == Some(ConsentAudience::OwnSchool))
-    {
-        if let Some(school) = accounts::school_of_node(state.db(), &grant.node).await?
-            && records.iter().any(|r| r.school == school)
-        {
-            return Ok(Some(ConsentAudience::OwnSchool));
-        }
-    }
-    if actor
-        .grants
-        .iter()
-        .any(|g| g.role.audience() == Some(ConsentAudience::Province))
-    {
-        return Ok(Some(ConsentAudience::Province));
-    }
-    Ok(Some(ConsentAudience::Departments))
-}
-
 /// Whether the person's contact details may be shown (masked or not) to this actor.
 pub async fn details_shared(
     state: &AppState,
     actor: &Actor,
     person: PersonId,
 ) -> Result<bool, WebError> {
-    Ok(match audience_for(state, actor, person).await? {
-        None => true,
-        Some(audience) => consents::allows(state.db(), person, audience).await?,
-    })
+    Ok(access::details_shared(state.db(), actor, person).await?)
 }
 
 async fn render(
@@ -137,7 +99,9 @@ async fn render(
     }
     let record = people::get_person(db, person).await?.ok_or_else(missing)?;
     let unmasked = unmasked_id.is_some();
-    let is_self = audience_for(state, signed.actor(), person).await?.is_none();
+    let is_self = access::audience_for(state.db(), signed.actor(), person)
+        .await?
+        .is_none();
     let shared = details_shared(state, signed.actor(), person).await?;
     let current = consents::current(db, person).await?;
     let consent_lines = ConsentAudience::ALL
@@ -236,44 +200,21 @@ async fn render(
     Ok(Html(page.render()?))
 }
 
-/// Checks that the actor may see the person's details in full, writes the audit row, and only
-/// then returns the decrypted ID number (`None` when none is on record).
+/// The audited reveal of a person's full details (see `xiaoyou_app::access::reveal`).
 pub async fn reveal(
     state: &AppState,
     signed: &Signed,
     person: PersonId,
 ) -> Result<Option<String>, WebError> {
-    if !person_in_scope(state, signed.actor(), Action::View, person).await? {
-        return Err(WebError::NotFound("该校友"));
-    }
-    if !person_in_scope(state, signed.actor(), Action::Unmask, person).await?
-        || !details_shared(state, signed.actor(), person).await?
-    {
-        return Err(WebError::Forbidden);
-    }
-    let id_card = match (
-        people::id_card_cipher(state.db(), person).await?,
+    Ok(access::reveal(
+        state.db(),
+        state.clock(),
         state.key(),
-    ) {
-        (Some(cipher), Some(key)) => Some(key.open(&cipher).map_err(|_| WebError::KeyMismatch)?),
-        (Some(_), None) => return Err(WebError::KeyMissing),
-        (None, _) => None,
-    };
-    let school = people::study_records_of_person(state.db(), person)
-        .await?
-        .first()
-        .map(|r| r.school);
-    let mut tx = state.db().begin().await?;
-    let event = Event {
-        action: "unmask",
-        target_kind: "person",
-        target_id: Some(person.to_string()),
-        school,
-        changes: Some(r#"{"fields":["id_card","contacts"]}"#.to_owned()),
-    };
-    audit::write(&mut tx, &signed.audit_context(), event, state.clock().now()).await?;
-    tx.commit().await?;
-    Ok(id_card)
+        &signed.audit_context(),
+        signed.actor(),
+        person,
+    )
+    .await?)
 }
 
 pub async fn show(
@@ -320,7 +261,7 @@ pub async fn update_consents(
     if !person_in_scope(&state, signed.actor(), Action::View, person).await? {
         return Err(WebError::NotFound("该校友"));
     }
-    if audience_for(&state, signed.actor(), person)
+    if access::audience_for(state.db(), signed.actor(), person)
         .await?
         .is_some()
     {
