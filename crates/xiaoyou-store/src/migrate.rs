@@ -25,6 +25,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0002_accounts.sql"),
     },
+    Migration {
+        version: 3,
+        name: "import",
+        sqlite: include_str!("../migrations/sqlite/0003_import.sql"),
+        postgres: include_str!("../migrations/postgres/0003_import.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

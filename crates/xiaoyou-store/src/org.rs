@@ -439,3 +439,92 @@ pub async fn set_class_liaison(
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------- find or create (imports)
+
+/// The college of that name in the school, created if missing.
+pub async fn ensure_college(tx: &mut Tx, school: SchoolId, name: &str) -> StoreResult<CollegeId> {
+    let name = name.trim();
+    let key = org_name_key(name);
+    let id: i64 = on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO colleges (school_id, name, name_key, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (school_id, name_key) DO NOTHING",
+        )
+        .bind(school.get())
+        .bind(name)
+        .bind(&key)
+        .bind(Utc::now())
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::query("新建二级学院", "学校"))?;
+        sqlx::query_scalar("SELECT id FROM colleges WHERE school_id = $1 AND name_key = $2")
+            .bind(school.get())
+            .bind(&key)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(StoreError::query("读取二级学院", "二级学院"))?
+    });
+    Ok(CollegeId(id))
+}
+
+/// The major of that name in the college, created if missing.
+pub async fn ensure_major(tx: &mut Tx, college: CollegeId, name: &str) -> StoreResult<MajorId> {
+    let name = name.trim();
+    let key = org_name_key(name);
+    let id: i64 = on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO majors (college_id, name, name_key, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (college_id, name_key) DO NOTHING",
+        )
+        .bind(college.get())
+        .bind(name)
+        .bind(&key)
+        .bind(Utc::now())
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::query("新建专业", "二级学院"))?;
+        sqlx::query_scalar("SELECT id FROM majors WHERE college_id = $1 AND name_key = $2")
+            .bind(college.get())
+            .bind(&key)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(StoreError::query("读取专业", "专业"))?
+    });
+    Ok(MajorId(id))
+}
+
+/// The class of that name in the school, created (with what the roster says about it) if
+/// missing.
+pub async fn ensure_class(tx: &mut Tx, class: &NewClass<'_>) -> StoreResult<ClassId> {
+    let name = class.name.trim();
+    let key = org_name_key(name);
+    let id: i64 = on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO classes (school_id, college_id, major_id, name, name_key, enrolment_year,
+                 graduation_year, head_teacher, head_teacher_role, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (school_id, name_key) DO NOTHING",
+        )
+        .bind(class.school.get())
+        .bind(class.college.map(CollegeId::get))
+        .bind(class.major.map(MajorId::get))
+        .bind(name)
+        .bind(&key)
+        .bind(class.enrolment_year)
+        .bind(class.graduation_year)
+        .bind(class.head_teacher)
+        .bind(class.head_teacher_role)
+        .bind(Utc::now())
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::query("新建班级", "学校"))?;
+        sqlx::query_scalar("SELECT id FROM classes WHERE school_id = $1 AND name_key = $2")
+            .bind(class.school.get())
+            .bind(&key)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(StoreError::query("读取班级", "班级"))?
+    });
+    Ok(ClassId(id))
+}

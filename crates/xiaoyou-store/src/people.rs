@@ -557,3 +557,52 @@ pub async fn employments_of_person(db: &Db, person: PersonId) -> StoreResult<Vec
         )
         .collect())
 }
+
+// ---------------------------------------------------------------- imports
+
+/// Whether a roster row with this fingerprint was already imported for the school.
+pub async fn fingerprint_known(
+    tx: &mut Tx,
+    school: SchoolId,
+    fingerprint: &str,
+) -> StoreResult<bool> {
+    let found: Option<i64> = on_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT id FROM study_records WHERE school_id = $1 AND row_fingerprint = $2"
+    )
+    .bind(school.get())
+    .bind(fingerprint)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(StoreError::query("查找已导入的行", "学籍记录"))?);
+    Ok(found.is_some())
+}
+
+/// The person holding an ID number (by keyed hash), within the transaction.
+pub async fn person_by_id_card_hash(tx: &mut Tx, hash: &str) -> StoreResult<Option<PersonId>> {
+    let id: Option<i64> = on_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT id FROM persons WHERE id_card_hash = $1"
+    )
+    .bind(hash)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(StoreError::query("按身份证号查找校友", "校友"))?);
+    Ok(id.map(PersonId))
+}
+
+/// Records the fingerprint of the roster row a study record came from.
+pub async fn set_fingerprint(
+    tx: &mut Tx,
+    record: StudyRecordId,
+    fingerprint: &str,
+) -> StoreResult<()> {
+    on_tx!(tx, |conn| sqlx::query(
+        "UPDATE study_records SET row_fingerprint = $2 WHERE id = $1"
+    )
+    .bind(record.get())
+    .bind(fingerprint)
+    .execute(&mut *conn)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(StoreError::query("记录导入行指纹", "学籍记录"))?);
+    Ok(())
+}

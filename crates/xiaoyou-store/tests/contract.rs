@@ -819,8 +819,8 @@ async fn bulk_load_and_statistics(t: &TestDb) {
         .unwrap();
     assert_eq!(
         suspended.len(),
-        5,
-        "persons has one idx_, study_records four"
+        6,
+        "persons has one idx_, study_records five (one unique)"
     );
     let mut tx = db.begin().await.unwrap();
     bulk::write_batch(&mut tx, &batch).await.unwrap();

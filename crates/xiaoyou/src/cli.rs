@@ -53,6 +53,8 @@ pub enum Command {
     /// 行政区划参考数据
     #[command(subcommand)]
     Region(RegionCommand),
+    /// 导入学校名册（xlsx、xls、csv、tsv；自动识别编码、标题行与合并表头）
+    Import(ImportArgs),
     /// 账号管理
     #[command(subcommand)]
     User(UserCommand),
@@ -147,4 +149,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// 名册文件
+    pub file: PathBuf,
+    /// 学校名称或编号
+    #[arg(long)]
+    pub school: String,
+    /// 错误报告的保存位置，默认与名册同目录的“文件名.错误报告.xlsx”
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }

@@ -361,7 +361,72 @@ async fn first_admin_and_audit_verification(t: &TestDb) {
     );
 }
 
+async fn import_from_the_command_line(t: &TestDb) {
+    let dir = scratch_dir("import");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_, key, _) = run(xiaoyou().args(["config", "generate-key"]));
+    let with_key = |command: &mut Command| {
+        command.env("XIAOYOU_DATA_KEY", key.trim());
+    };
+    let (ok, _, err) = run(on(t).args([
+        "school",
+        "add",
+        "湖南城市学院",
+        "--kind",
+        "本科高校",
+        "--city",
+        "益阳",
+    ]));
+    assert!(ok, "{err}");
+    let roster = dir.join("2015届.csv");
+    std::fs::write(&roster, "湖南城市学院2015届毕业生通讯录\n姓名,手机号码,毕业年份\n王伟,13800001111,2015\n李娜,1380000,2015\n").unwrap();
+    let mut command = on(t);
+    with_key(&mut command);
+    let (ok, out, err) = run(command
+        .arg("import")
+        .arg(&roster)
+        .args(["--school", "湖南城市學院"]));
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("新导入 1") && out.contains("有误未导入 1"),
+        "{out}"
+    );
+    assert!(out.contains("第 4 行：手机号码"), "{out}");
+    let report = dir.join("2015届.csv.错误报告.xlsx");
+    assert!(report.is_file(), "the error report is written");
+    let mut command = on(t);
+    with_key(&mut command);
+    let (ok, out, _) = run(command
+        .arg("import")
+        .arg(&roster)
+        .args(["--school", "湖南城市学院"]));
+    assert!(ok);
+    assert!(out.contains("新导入 0，已存在未变 1"), "{out}");
+    let junk = dir.join("不是表格.xlsx");
+    std::fs::write(&junk, "hello").unwrap();
+    let mut command = on(t);
+    with_key(&mut command);
+    let (ok, _, err) = run(command
+        .arg("import")
+        .arg(&junk)
+        .args(["--school", "湖南城市学院"]));
+    assert!(!ok, "a refused file exits non-zero");
+    assert!(
+        err.contains("未导入") && err.contains("找不到表头"),
+        "{err}"
+    );
+    let mut command = on(t);
+    with_key(&mut command);
+    let (ok, _, err) = run(command
+        .arg("import")
+        .arg(&roster)
+        .args(["--school", "不存在的学校"]));
+    assert!(!ok);
+    assert!(err.contains("找不到学校"), "{err}");
+}
+
 backend_tests!(
+    import_from_the_command_line,
     first_admin_and_audit_verification,
     schools_are_added_once_whatever_the_spelling,
     migrate_is_idempotent,

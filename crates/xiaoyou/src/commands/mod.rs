@@ -3,6 +3,7 @@
 mod bench;
 mod demo;
 mod healthcheck;
+mod import;
 mod serve;
 mod users;
 
@@ -49,6 +50,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("{}", xiaoyou_core::PersonalDataKey::generate_hex())
         }
         Command::User(command) => return users::run(&config, command).await,
+        Command::Import(args) => return import::run(&config, &args).await,
         Command::Audit(AuditCommand::Verify) => {
             let db = open(&config).await?;
             let report = xiaoyou_store::audit::verify(&db).await?;

@@ -1,0 +1,290 @@
+//! Importing rosters as schools have them, on both backends: good rows stored once, bad rows
+//! reported with line, column and reason and not stored, re-imports changing nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use rust_xlsxwriter::{Format, Workbook};
+use xiaoyou_app::AppError;
+use xiaoyou_app::audit::AuditContext;
+use xiaoyou_app::import::{self, ImportReport};
+use xiaoyou_core::{ContactKind, FixedClock, PersonalDataKey, RegionCode, SchoolKind};
+use xiaoyou_store::org::{self, NewSchool, School};
+use xiaoyou_store::{Db, people, stats};
+use xiaoyou_testkit::{TestDb, backend_tests};
+
+fn clock() -> FixedClock {
+    FixedClock(chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap())
+}
+
+async fn school(db: &Db) -> School {
+    xiaoyou_app::reference::load_hunan(db).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let school = org::insert_school(
+        &mut tx,
+        &NewSchool {
+            name: "湖南城市学院",
+            kind: SchoolKind::University,
+            city: RegionCode::new(430_900).unwrap(),
+            department: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    school
+}
+
+async fn run(
+    db: &Db,
+    key: &PersonalDataKey,
+    school: &School,
+    name: &str,
+    bytes: &[u8],
+) -> Result<ImportReport, AppError> {
+    let mut reports = Vec::new();
+    let result = import::import_roster(
+        db,
+        &clock(),
+        key,
+        &AuditContext::system("test"),
+        school,
+        name,
+        bytes,
+        &mut |p| reports.push(p),
+    )
+    .await;
+    if result.is_ok() {
+        assert!(!reports.is_empty(), "progress is reported");
+    }
+    result
+}
+
+/// A 2015 class roster with a merged title and a two-row header, as offices build them.
+fn roster_xlsx(rows: &[[&str; 9]]) -> Vec<u8> {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let plain = Format::new();
+    sheet
+        .merge_range(0, 0, 0, 8, "湖南城市学院2015届毕业生通讯录", &plain)
+        .unwrap();
+    for (col, text) in [
+        "序号",
+        "姓名",
+        "性别",
+        "身份证号",
+        "学院",
+        "专业",
+        "班级",
+        "联系方式",
+        "",
+    ]
+    .iter()
+    .enumerate()
+    {
+        if !text.is_empty() {
+            sheet.write_string(1, col as u16, *text).unwrap();
+        }
+    }
+    sheet.merge_range(1, 7, 1, 8, "联系方式", &plain).unwrap();
+    sheet.write_string(2, 7, "手机").unwrap();
+    sheet.write_string(2, 8, "毕业时间").unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        for (col, value) in row.iter().enumerate() {
+            sheet
+                .write_string(3 + i as u32, col as u16, *value)
+                .unwrap();
+        }
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+const GOOD: [[&str; 9]; 3] = [
+    [
+        "1",
+        "王伟",
+        "男",
+        "110105194912310038",
+        "土木工程学院",
+        "土木工程",
+        "土木1101班",
+        "138 0000 1111",
+        "2015.7",
+    ],
+    [
+        "2",
+        "鍾麗華",
+        "女",
+        "",
+        "土木工程学院",
+        "土木工程",
+        "土木1101班",
+        "+86 139-0000-2222",
+        "2015届",
+    ],
+    [
+        "3",
+        "Zhang Wei",
+        "",
+        "",
+        "建筑与城乡规划学院",
+        "建筑学",
+        "建筑1101班",
+        "",
+        "2015-07-01",
+    ],
+];
+
+async fn xlsx_roster_imports_once(t: &TestDb) {
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let school = school(db).await;
+    let bytes = roster_xlsx(&GOOD);
+    let report = run(db, &key, &school, "2015届通讯录.xlsx", &bytes)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.data_rows, report.imported, report.errors.len()),
+        (3, 3, 0),
+        "{:?}",
+        report.errors
+    );
+    let totals = stats::totals(db).await.unwrap();
+    assert_eq!(
+        (
+            totals.persons,
+            totals.study_records,
+            totals.colleges,
+            totals.classes
+        ),
+        (3, 3, 2, 2)
+    );
+    let person = report.touched_persons[0];
+    let records = people::study_records_of_person(db, person).await.unwrap();
+    assert_eq!(records[0].graduation_year, Some(2015));
+    assert_eq!(
+        records[0].source_ref.as_deref(),
+        Some("2015届通讯录.xlsx#4 序号=1")
+    );
+    assert_eq!(records[0].class_name.as_deref(), Some("土木1101班"));
+    let stored = people::get_person(db, person).await.unwrap().unwrap();
+    assert_eq!(stored.id_card_masked.as_deref(), Some("110105********0038"));
+    let phones = people::contacts_of_person(db, person).await.unwrap();
+    assert_eq!(phones[0].kind, ContactKind::Mobile);
+    assert_eq!(phones[0].value, "13800001111", "phone forms normalised");
+
+    // The same file again changes nothing.
+    let again = run(db, &key, &school, "2015届通讯录（再次上传）.xlsx", &bytes)
+        .await
+        .unwrap();
+    assert_eq!((again.imported, again.unchanged), (0, 3));
+    assert_eq!(stats::totals(db).await.unwrap().study_records, 3);
+}
+
+async fn bad_rows_are_reported_and_not_stored(t: &TestDb) {
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let school = school(db).await;
+    let csv = "湖南城市学院校友信息登记\n序号,姓名,身份证号码,手机号码,毕业年份,工作单位\n\
+               1,刘洋,430104199001011230,13800001234,2012,中联重科股份有限公司\n\
+               2,李娜,110105194912310021,1380000,2013,\n\
+               3,,,13900001111,2014,\n\
+               4,陈静,,13700001111,2099年,\n\
+               4,陈静,,13700001111,2014,\n\
+               4,陈静,,13700001111,2014,\n\
+               合计,4人,,,,\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(csv);
+    let report = run(db, &key, &school, "登记表.csv", &gbk).await.unwrap();
+    assert_eq!(report.data_rows, 6);
+    assert_eq!(
+        report.duplicates, 1,
+        "a row repeated in the file is imported once"
+    );
+    let lines: Vec<usize> = report.errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, vec![4, 5, 6]);
+    let reasons = |line: usize| {
+        report
+            .errors
+            .iter()
+            .find(|e| e.line == line)
+            .unwrap()
+            .problems
+            .iter()
+            .map(|p| format!("{}：{}", p.column, p.reason))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        reasons(4)[0].starts_with("身份证号码：身份证号校验位不符"),
+        "{:?}",
+        reasons(4)
+    );
+    assert!(
+        reasons(4).contains(&"手机号码：手机号应为11位、以1开头的数字".to_owned()),
+        "{:?}",
+        reasons(4)
+    );
+    assert_eq!(reasons(5), vec!["姓名：不能为空".to_owned()]);
+    assert!(reasons(6)[0].contains("无法识别的年份"), "{:?}", reasons(6));
+    assert_eq!(report.imported, 2);
+    assert_eq!(
+        stats::totals(db).await.unwrap().persons,
+        2,
+        "refused rows store nothing"
+    );
+
+    // The error report opens as a spreadsheet with the original cells and the reasons.
+    let xlsx = import::report::error_report(&report.headers, &report.errors).unwrap();
+    let table = xiaoyou_sheet::read_table(&xlsx).unwrap();
+    assert_eq!(table.rows[0].cells.last().unwrap(), "错误原因");
+    assert_eq!(table.rows.len(), 4);
+    assert_eq!(
+        table.rows[1].cells[2], "110105194912310021",
+        "ID numbers keep every character"
+    );
+    assert!(table.rows[1].cells.last().unwrap().contains("校验位"));
+}
+
+async fn files_that_cannot_be_imported_store_nothing(t: &TestDb) {
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let school = school(db).await;
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.csv", Vec::new(), "文件为空"),
+        (
+            "notes.xlsx",
+            "这不是表格\n只是一些说明\n".as_bytes().to_vec(),
+            "找不到表头",
+        ),
+        ("truncated.xlsx", roster_xlsx(&GOOD)[..600].to_vec(), "损坏"),
+        (
+            "no-name.csv",
+            "手机,毕业年份\n13800001111,2015\n".as_bytes().to_vec(),
+            "姓名",
+        ),
+        (
+            "header-only.csv",
+            "姓名,手机\n".as_bytes().to_vec(),
+            "没有数据行",
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        let result = run(db, &key, &school, name, &bytes).await;
+        let message = match result {
+            Err(error) => error.to_string(),
+            Ok(report) => panic!("{name} was accepted: {report:?}"),
+        };
+        assert!(message.contains(expected), "{name}: {message}");
+    }
+    // A column of all-invalid ID numbers: every row refused, nothing stored.
+    let csv = "姓名,身份证号\n王伟,110105194912310021\n李娜,430104199001011234\n";
+    let report = run(db, &key, &school, "ids.csv", csv.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!((report.imported, report.errors.len()), (0, 2));
+    assert_eq!(stats::totals(db).await.unwrap().persons, 0);
+}
+
+backend_tests!(
+    xlsx_roster_imports_once,
+    bad_rows_are_reported_and_not_stored,
+    files_that_cannot_be_imported_store_nothing,
+);

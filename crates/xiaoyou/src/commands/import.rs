@@ -1,0 +1,103 @@
+//! `xiaoyou import FILE --school …`: a roster into a school, with a progress bar, a summary,
+//! and an error report for the rows that were refused.
+
+use crate::cli::ImportArgs;
+use crate::config::Config;
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use xiaoyou_app::audit::AuditContext;
+use xiaoyou_app::import::{self, report};
+use xiaoyou_core::{SchoolId, SystemClock};
+use xiaoyou_store::org;
+
+pub async fn run(config: &Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("无法读取 {}", args.file.display()))?;
+    let key = super::data_key(config)?.ok_or_else(|| {
+        anyhow::anyhow!("未配置个人信息加密密钥（data_key / XIAOYOU_DATA_KEY），无法保存身份证号")
+    })?;
+    let db = super::open(config).await?;
+    let school = match args.school.trim().parse::<i64>() {
+        Ok(id) => org::get_school(&db, SchoolId(id)).await?,
+        Err(_) => org::find_school_by_name(&db, &args.school).await?,
+    };
+    let Some(school) = school else {
+        bail!(
+            "找不到学校“{}”（可用 `xiaoyou school list` 查看名称与编号）",
+            args.school
+        );
+    };
+    let file_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "名册".to_owned());
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("导入 [{bar:32}] {pos}/{len} 行 · {per_sec} · 预计剩余 {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let reporter = bar.clone();
+    let context = AuditContext::system("xiaoyou import");
+    let result = import::import_roster(
+        &db,
+        &SystemClock,
+        &key,
+        &context,
+        &school,
+        &file_name,
+        &bytes,
+        &mut move |p| {
+            reporter.set_length(p.total as u64);
+            reporter.set_position(p.done as u64);
+        },
+    )
+    .await;
+    bar.finish_and_clear();
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("错误：{} 未导入：{error}", args.file.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    println!(
+        "{} → {}：数据行 {}，新导入 {}，已存在未变 {}，文件内重复 {}，有误未导入 {}",
+        file_name,
+        school.name,
+        report.data_rows,
+        report.imported,
+        report.unchanged,
+        report.duplicates,
+        report.errors.len()
+    );
+    if !report.unmapped.is_empty() {
+        println!("未识别的列（未导入）：{}", report.unmapped.join("、"));
+    }
+    if !report.errors.is_empty() {
+        let path = args.report.clone().unwrap_or_else(|| {
+            let mut name = args.file.clone().into_os_string();
+            name.push(".错误报告.xlsx");
+            PathBuf::from(name)
+        });
+        let xlsx = report::error_report(&report.headers, &report.errors)?;
+        std::fs::write(&path, xlsx)
+            .with_context(|| format!("无法写入错误报告 {}", path.display()))?;
+        println!(
+            "有误的行已写入错误报告：{}（修改后可直接再次导入）",
+            path.display()
+        );
+        for error in report.errors.iter().take(5) {
+            let reasons: Vec<String> = error
+                .problems
+                .iter()
+                .map(|p| format!("{}：{}", p.column, p.reason))
+                .collect();
+            println!("  第 {} 行：{}", error.line, reasons.join("；"));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
