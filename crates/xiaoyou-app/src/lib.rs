@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod import;
 pub mod reference;
 pub mod schools;

@@ -283,6 +283,31 @@ async fn files_that_cannot_be_imported_store_nothing(t: &TestDb) {
     assert_eq!(stats::totals(db).await.unwrap().persons, 0);
 }
 
+#[test]
+fn the_template_imports_as_it_is() {
+    let bytes = import::template::roster_template().unwrap();
+    let school = School {
+        id: xiaoyou_core::SchoolId(1),
+        name: "湖南城市学院".into(),
+        kind: SchoolKind::University,
+        city: RegionCode::new(430_900).unwrap(),
+        department: None,
+        created_at: chrono::Utc::now(),
+    };
+    let (header, rows, report) = import::check(&bytes, &school, 2026).unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(
+        report.unmapped.is_empty(),
+        "every template column is recognised: {:?}",
+        report.unmapped
+    );
+    assert_eq!(rows.len(), 1, "the example row");
+    assert_eq!(
+        header.columns.iter().flatten().count(),
+        import::template::COLUMNS.len()
+    );
+}
+
 backend_tests!(
     xlsx_roster_imports_once,
     bad_rows_are_reported_and_not_stored,

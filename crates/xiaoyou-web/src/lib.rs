@@ -137,6 +137,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/audit", get(pages::admin::audit_log))
         .route(
+            "/classes/{id}/export.xlsx",
+            get(pages::files::register_xlsx),
+        )
+        .route("/classes/{id}/export.csv", get(pages::files::register_csv))
+        .route("/import/template.xlsx", get(pages::files::import_template))
+        .route(
             "/admin/users/{id}/grants",
             axum::routing::post(pages::admin::change_grant),
         )

@@ -182,6 +182,14 @@ async fn check_role(app: &AppState, username: &str, cookie: &str, csrf: &str, fo
             format!("/persons/{}", foreign.person),
             format!("/persons/{MISSING}"),
         ),
+        (
+            format!("/classes/{}/export.xlsx", foreign.class),
+            format!("/classes/{MISSING}/export.xlsx"),
+        ),
+        (
+            format!("/classes/{}/export.csv", foreign.class),
+            format!("/classes/{MISSING}/export.csv"),
+        ),
     ];
     for (path, missing_path) in &reads {
         let answer = get(app, Some(cookie), path).await;

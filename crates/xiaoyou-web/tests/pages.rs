@@ -100,6 +100,47 @@ async fn walk_the_tree(t: &TestDb) {
     assert!(page.body.contains("<td class=\"mono\">"));
     assert!(phone_cells_are_masked(&page.body));
 
+    // The register exports to Excel and CSV, masked, and the export is audited.
+    let xlsx = get(&app, cookie, &format!("/classes/{}/export.xlsx", class.id)).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(
+        xlsx.headers
+            .get("content-disposition")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''")
+    );
+    let sheet = xiaoyou_sheet::read_table(&xlsx.bytes).unwrap();
+    assert!(
+        sheet
+            .rows
+            .iter()
+            .any(|r| r.cells.contains(&register[0].name))
+    );
+    let csv = get(&app, cookie, &format!("/classes/{}/export.csv", class.id)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body.starts_with('\u{feff}'),
+        "Excel needs the BOM to read UTF-8"
+    );
+    assert!(csv.body.contains(&register[0].name));
+    for entry in &register {
+        if let Some(mobile) = &entry.mobile {
+            assert!(!csv.body.contains(mobile.as_str()), "exports are masked");
+        }
+    }
+    assert!(
+        audit::recent(db, None, 5)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.record.action == "export")
+    );
+    let template = get(&app, cookie, "/import/template.xlsx").await;
+    assert_eq!(template.status, StatusCode::OK);
+    assert!(xiaoyou_sheet::read_table(&template.bytes).is_ok());
+
     // The person page masks; unmasking shows the number and is audited first.
     let person = register
         .iter()

@@ -3,6 +3,7 @@
 //! skipping rows already imported before. Refused rows go to a downloadable error report.
 
 pub mod report;
+pub mod template;
 pub mod validate;
 
 use crate::audit::{self, AuditContext, Event};
@@ -80,11 +81,7 @@ fn fingerprint(row: &ValidRow) -> String {
 pub type Checked = (HeaderMap, Vec<(usize, ValidRow)>, ImportReport);
 
 /// Reads and checks a file without storing anything.
-pub fn check(
-    bytes: &[u8],
-    school: &School,
-    current_year: i32,
-) -> AppResult<Checked> {
+pub fn check(bytes: &[u8], school: &School, current_year: i32) -> AppResult<Checked> {
     let table = read_table(bytes).map_err(|e| AppError::Invalid {
         field: "文件",
         reason: e.to_string(),

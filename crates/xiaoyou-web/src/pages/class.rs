@@ -25,6 +25,7 @@ struct EntryLine {
 #[template(path = "class.html")]
 struct ClassPage {
     nav: Option<Nav>,
+    class_id: i64,
     province_name: String,
     school_id: i64,
     school_name: String,
@@ -71,6 +72,7 @@ pub async fn show(
     };
     let page = ClassPage {
         nav: Some(Nav::of(&signed)),
+        class_id: class.id.get(),
         province_name: province_name(&state).await?,
         school_id: school.id.get(),
         school_name: school.name,

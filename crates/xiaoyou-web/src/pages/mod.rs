@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod class;
 pub mod college;
+pub mod files;
 pub mod home;
 pub mod login;
 pub mod person;

@@ -20,7 +20,9 @@ pub const PASSWORD: &str = "Test-password-2026";
 pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as text (lossy for binary downloads; see `bytes`).
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 pub fn state(db: &Db, key: &PersonalDataKey) -> AppState {
@@ -79,7 +81,8 @@ pub async fn send(state: &AppState, request: Request<Body>) -> Response {
     Response {
         status,
         headers,
-        body: String::from_utf8(body.to_vec()).unwrap(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        bytes: body.to_vec(),
     }
 }
 
