@@ -31,6 +31,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_import.sql"),
         postgres: include_str!("../migrations/postgres/0003_import.sql"),
     },
+    Migration {
+        version: 4,
+        name: "import_runs",
+        sqlite: include_str!("../migrations/sqlite/0004_import_runs.sql"),
+        postgres: include_str!("../migrations/postgres/0004_import_runs.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

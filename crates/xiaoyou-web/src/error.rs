@@ -18,6 +18,8 @@ pub enum WebError {
     Csrf,
     #[error("没有权限执行此操作")]
     Forbidden,
+    #[error("上传的内容不完整或格式不正确，请重新选择文件上传")]
+    BadUpload,
     #[error("服务器未配置个人信息密钥，无法显示完整身份证号")]
     KeyMissing,
     #[error("个人信息密钥与数据不匹配，无法解密")]
@@ -52,6 +54,7 @@ impl WebError {
         match self {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::Csrf | WebError::Forbidden => StatusCode::FORBIDDEN,
+            WebError::BadUpload => StatusCode::BAD_REQUEST,
             WebError::App(xiaoyou_app::AppError::Invalid { .. }) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -70,6 +73,7 @@ impl WebError {
             WebError::Render(_) => "render",
             WebError::Csrf => "csrf",
             WebError::Forbidden => "forbidden",
+            WebError::BadUpload => "bad_upload",
             WebError::App(_) => "invalid",
             WebError::KeyMissing | WebError::KeyMismatch => "data_key",
         }

@@ -143,6 +143,16 @@ pub fn router(state: AppState) -> Router {
         .route("/classes/{id}/export.csv", get(pages::files::register_csv))
         .route("/import/template.xlsx", get(pages::files::import_template))
         .route(
+            "/schools/{id}/import",
+            get(pages::import::form)
+                .post(pages::import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(200 * 1024 * 1024)),
+        )
+        .route(
+            "/imports/{id}/errors.xlsx",
+            get(pages::import::error_report),
+        )
+        .route(
             "/admin/users/{id}/grants",
             axum::routing::post(pages::admin::change_grant),
         )

@@ -11,14 +11,14 @@ use crate::error::{AppError, AppResult};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use validate::{Problem, ValidRow};
-use xiaoyou_core::{Clock, ContactKind, PersonId, PersonalDataKey};
+use xiaoyou_core::{Clock, ContactKind, PersonId, PersonalDataKey, UserId};
 use xiaoyou_sheet::{Field, HeaderMap, RowKind, classify_row, find_header, read_table};
-use xiaoyou_store::Db;
 use xiaoyou_store::org::{self, NewClass, School};
 use xiaoyou_store::people::{
     self, NewContact, NewEmployment, NewPerson, NewStudyRecord, StoredIdCard,
 };
 use xiaoyou_store::sources::{self, SourceKind};
+use xiaoyou_store::{Db, imports};
 
 /// A refused row: where it was, what it held, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +43,8 @@ pub struct ImportReport {
     pub unmapped: Vec<String>,
     /// Persons created or given a new study record: handed to identity resolution and search.
     pub touched_persons: Vec<PersonId>,
+    /// The recorded run (history and the downloadable error report).
+    pub run_id: i64,
 }
 
 /// Progress while checking and storing rows.
@@ -339,6 +341,28 @@ pub async fn import_roster(
         ),
     };
     audit::write(&mut tx, context, event, now).await?;
+    let error_report = if report.errors.is_empty() {
+        None
+    } else {
+        Some(report::error_report(&report.headers, &report.errors)?)
+    };
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    report.run_id = imports::record(
+        &mut tx,
+        &imports::NewImportRun {
+            school: school.id,
+            user: context.actor_user_id.map(UserId),
+            file_name,
+            data_rows: count(report.data_rows),
+            imported: count(report.imported),
+            unchanged: count(report.unchanged),
+            duplicates: count(report.duplicates),
+            refused: count(report.errors.len()),
+            error_report: error_report.as_deref(),
+        },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     progress(ImportProgress { done: total, total });
     touched.sort();

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use xiaoyou_app::export::{self, ExportFile, ExportFormat};
 use xiaoyou_core::ClassId;
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// A file download with a Chinese file name (RFC 6266 `filename*`).
 pub fn download(file: ExportFile, content_type: &'static str) -> Response {

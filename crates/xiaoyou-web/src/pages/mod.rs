@@ -8,6 +8,7 @@ pub mod class;
 pub mod college;
 pub mod files;
 pub mod home;
+pub mod import;
 pub mod login;
 pub mod person;
 pub mod school;

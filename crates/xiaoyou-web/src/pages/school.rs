@@ -24,6 +24,7 @@ struct CollegeLine {
 #[template(path = "school.html")]
 struct SchoolPage {
     nav: Option<Nav>,
+    may_import: bool,
     province_name: String,
     school: School,
     city_name: String,
@@ -78,6 +79,10 @@ pub async fn show(
     );
     let page = SchoolPage {
         nav: Some(Nav::of(&signed)),
+        may_import: signed
+            .actor()
+            .scope(xiaoyou_core::Action::Edit)
+            .covers_school(school.id),
         province_name: province_name(&state).await?,
         school,
         city_name,
