@@ -41,6 +41,8 @@ pub struct BulkStudyRecord {
     pub name_as_reported: String,
     pub source: SourceId,
     pub source_ref: Option<String>,
+    /// For imported rows: the fingerprint that makes re-imports change nothing.
+    pub row_fingerprint: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +96,96 @@ impl Batch {
     }
 }
 
+/// `count` fresh person ids for rows written with explicit ids. On PostgreSQL they come from
+/// the identity sequence, so concurrent writers never collide; SQLite has a single writer.
+pub async fn reserve_person_ids(tx: &mut Tx, count: usize) -> StoreResult<Vec<PersonId>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let fail = || StoreError::query("分配校友编号", "校友");
+    match tx {
+        Tx::Postgres(pg) => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence('persons', 'id')) FROM generate_series(1, $1)",
+            )
+            .bind(i64::try_from(count).unwrap_or(i64::MAX))
+            .fetch_all(&mut **pg)
+            .await
+            .map_err(fail())?;
+            Ok(ids.into_iter().map(PersonId).collect())
+        }
+        Tx::Sqlite(_) => {
+            let first = next_person_id_in(tx).await?.get();
+            Ok((first..first + count as i64).map(PersonId).collect())
+        }
+    }
+}
+
+/// The first free person id, read inside the transaction that will use it.
+pub async fn next_person_id_in(tx: &mut Tx) -> StoreResult<PersonId> {
+    let max: Option<i64> = on_tx!(tx, |conn| sqlx::query_scalar("SELECT MAX(id) FROM persons")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(StoreError::query("读取最大校友编号", "校友"))?);
+    Ok(PersonId(max.unwrap_or(0) + 1))
+}
+
+/// Of the given fingerprints, those already imported for the school (queried in chunks).
+pub async fn known_fingerprints(
+    tx: &mut Tx,
+    school: SchoolId,
+    fingerprints: &[String],
+) -> StoreResult<std::collections::HashSet<String>> {
+    let mut known = std::collections::HashSet::new();
+    for chunk in fingerprints.chunks(ROWS_PER_STATEMENT) {
+        let found: Vec<String> = on_tx!(&mut *tx, |conn| {
+            let mut builder =
+                QueryBuilder::new("SELECT row_fingerprint FROM study_records WHERE school_id = ");
+            builder
+                .push_bind(school.get())
+                .push(" AND row_fingerprint IN (");
+            let mut list = builder.separated(", ");
+            for print in chunk {
+                list.push_bind(print.clone());
+            }
+            builder.push(")");
+            builder
+                .build_query_scalar()
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(StoreError::query("查找已导入的行", "学籍记录"))?
+        });
+        known.extend(found);
+    }
+    Ok(known)
+}
+
+/// Persons holding the given ID-number hashes (queried in chunks).
+pub async fn persons_by_id_card_hashes(
+    tx: &mut Tx,
+    hashes: &[String],
+) -> StoreResult<std::collections::HashMap<String, PersonId>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(String, i64)> = on_tx!(&mut *tx, |conn| {
+            let mut builder =
+                QueryBuilder::new("SELECT id_card_hash, id FROM persons WHERE id_card_hash IN (");
+            let mut list = builder.separated(", ");
+            for hash in chunk {
+                list.push_bind(hash.clone());
+            }
+            builder.push(")");
+            builder
+                .build_query_as()
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(StoreError::query("按身份证号查找校友", "校友"))?
+        });
+        found.extend(rows.into_iter().map(|(hash, id)| (hash, PersonId(id))));
+    }
+    Ok(found)
+}
+
 /// The first free person id; the caller numbers new persons from here.
 pub async fn next_person_id(db: &Db) -> StoreResult<PersonId> {
     let max: Option<i64> = on_db!(db, |pool| sqlx::query_scalar("SELECT MAX(id) FROM persons")
@@ -136,7 +228,7 @@ macro_rules! push_study_records {
         let mut builder = QueryBuilder::new(
             "INSERT INTO study_records (person_id, school_id, college_id, major_id, class_id, level,
                  enrolment_year, graduation_year, student_no, name_as_reported, source_id, source_ref,
-                 reported_at, created_at) ",
+                 row_fingerprint, reported_at, created_at) ",
         );
         builder.push_values($rows, |mut row, r: &BulkStudyRecord| {
             row.push_bind(r.person.get())
@@ -151,6 +243,7 @@ macro_rules! push_study_records {
                 .push_bind(r.name_as_reported.clone())
                 .push_bind(r.source.get())
                 .push_bind(r.source_ref.clone())
+                .push_bind(r.row_fingerprint.clone())
                 .push_bind($now)
                 .push_bind($now);
         });

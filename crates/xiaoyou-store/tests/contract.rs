@@ -790,6 +790,7 @@ async fn bulk_load_and_statistics(t: &TestDb) {
             student_no: Some(format!("2010{i:06}")),
             name_as_reported: "李娜".into(),
             source: source.id,
+            row_fingerprint: None,
             source_ref: None,
         });
         batch.contacts.push(BulkContact {

@@ -149,6 +149,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// 生成一份名册文件并导入，报告每秒导入行数与峰值内存
+    Import {
+        /// 名册行数
+        #[arg(long, default_value_t = 100_000)]
+        rows: u64,
+        /// 名册格式：csv 或 xlsx
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

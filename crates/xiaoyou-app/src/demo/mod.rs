@@ -452,6 +452,7 @@ pub async fn generate(
                     )),
                     name_as_reported: member.name.clone(),
                     source: school.source,
+                    row_fingerprint: None,
                     source_ref: Some(format!("{}演示名册#{}", school.name, school.rows + 1)),
                 });
                 members.push(member);

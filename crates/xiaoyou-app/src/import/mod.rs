@@ -13,10 +13,9 @@ use std::collections::{HashMap, HashSet};
 use validate::{Problem, ValidRow};
 use xiaoyou_core::{Clock, ContactKind, PersonId, PersonalDataKey, UserId};
 use xiaoyou_sheet::{Field, HeaderMap, RowKind, classify_row, find_header, read_table};
+use xiaoyou_store::bulk::{self, Batch, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord};
 use xiaoyou_store::org::{self, NewClass, School};
-use xiaoyou_store::people::{
-    self, NewContact, NewEmployment, NewPerson, NewStudyRecord, StoredIdCard,
-};
+use xiaoyou_store::people::StoredIdCard;
 use xiaoyou_store::sources::{self, SourceKind};
 use xiaoyou_store::{Db, imports};
 
@@ -151,24 +150,30 @@ pub async fn import_roster(
     let total = rows.len();
     let mut tx = db.begin().await?;
     let source = sources::insert(&mut tx, SourceKind::Import, file_name, Some(school.id)).await?;
+
+    // Rows repeated in the file, then rows an earlier import already stored.
+    let mut seen = HashSet::new();
+    let mut fresh = Vec::with_capacity(total);
+    for (line, row) in rows {
+        let print = fingerprint(&row);
+        if seen.insert(print.clone()) {
+            fresh.push((line, row, print));
+        } else {
+            report.duplicates += 1;
+        }
+    }
+    let prints: Vec<String> = fresh.iter().map(|(_, _, p)| p.clone()).collect();
+    let known = bulk::known_fingerprints(&mut tx, school.id, &prints).await?;
+    let before = fresh.len();
+    fresh.retain(|(_, _, print)| !known.contains(print));
+    report.unchanged = before - fresh.len();
+
+    // Colleges, majors and classes, each created once.
     let mut colleges = HashMap::new();
     let mut majors = HashMap::new();
     let mut classes = HashMap::new();
-    let mut seen = HashSet::new();
-    let mut touched = Vec::new();
-    for (index, (line, row)) in rows.into_iter().enumerate() {
-        if index % 500 == 0 {
-            progress(ImportProgress { done: index, total });
-        }
-        let print = fingerprint(&row);
-        if !seen.insert(print.clone()) {
-            report.duplicates += 1;
-            continue;
-        }
-        if people::fingerprint_known(&mut tx, school.id, &print).await? {
-            report.unchanged += 1;
-            continue;
-        }
+    let mut places = Vec::with_capacity(fresh.len());
+    for (_, row, _) in &fresh {
         let college = match &row.college {
             Some(name) => {
                 let key = xiaoyou_text::org_name_key(name);
@@ -224,58 +229,84 @@ pub async fn import_roster(
             }
             None => None,
         };
-        // The same ID number is the same person; everything else is left to identity
-        // resolution, which receives the touched persons.
-        let sealed = row.id_card.as_ref().map(|id| (id, key.seal(id.expose())));
-        let existing = match &sealed {
-            Some((_, sealed)) => people::person_by_id_card_hash(&mut tx, &sealed.hash).await?,
-            None => None,
-        };
+        places.push((college, major, class));
+    }
+
+    // The same ID number is the same person, in the database or within the file; everything
+    // else is left to identity resolution, which receives the touched persons.
+    let sealed: Vec<Option<StoredIdCard>> = fresh
+        .iter()
+        .map(|(_, row, _)| {
+            row.id_card.as_ref().map(|id| {
+                let sealed = key.seal(id.expose());
+                StoredIdCard {
+                    hash: sealed.hash,
+                    cipher: sealed.ciphertext,
+                    masked: id.masked(),
+                }
+            })
+        })
+        .collect();
+    let hashes: Vec<String> = sealed.iter().flatten().map(|s| s.hash.clone()).collect();
+    let mut by_hash = bulk::persons_by_id_card_hashes(&mut tx, &hashes).await?;
+    let needed = fresh.len()
+        - sealed
+            .iter()
+            .flatten()
+            .filter(|s| by_hash.contains_key(&s.hash))
+            .count();
+    let mut new_ids = bulk::reserve_person_ids(&mut tx, needed).await?.into_iter();
+
+    let observed_on = Some(now.date_naive());
+    let mut batch = Batch::default();
+    let mut touched = Vec::with_capacity(fresh.len());
+    for (index, ((line, row, print), (college, major, class))) in
+        fresh.into_iter().zip(places).enumerate()
+    {
+        if index % 5_000 == 0 {
+            progress(ImportProgress { done: index, total });
+        }
+        let card = sealed[index].clone();
+        let existing = card.as_ref().and_then(|c| by_hash.get(&c.hash).copied());
         let person = match existing {
             Some(person) => person,
             None => {
-                people::insert_person(
-                    &mut tx,
-                    &NewPerson {
-                        name: row.name.clone(),
-                        gender: row.gender,
-                        birth_date: row.birth_date,
-                        id_card: sealed.as_ref().map(|(id, sealed)| StoredIdCard {
-                            hash: sealed.hash.clone(),
-                            cipher: sealed.ciphertext.clone(),
-                            masked: id.masked(),
-                        }),
-                        native_region: None,
-                        current_city: row.city.clone(),
-                    },
-                )
-                .await?
+                let id = new_ids
+                    .next()
+                    .ok_or_else(|| AppError::Background("校友编号分配不足".into()))?;
+                if let Some(card) = &card {
+                    by_hash.insert(card.hash.clone(), id);
+                }
+                batch.persons.push(BulkPerson {
+                    id,
+                    name: row.name.clone(),
+                    gender: row.gender,
+                    birth_date: row.birth_date,
+                    id_card: card,
+                    native_region: None,
+                    current_city: row.city.clone(),
+                });
+                id
             }
         };
-        let source_ref = match &row.serial {
-            Some(serial) => format!("{file_name}#{line} 序号={serial}"),
-            None => format!("{file_name}#{line}"),
-        };
-        let record = people::insert_study_record(
-            &mut tx,
-            &NewStudyRecord {
-                person,
-                school: school.id,
-                college,
-                major,
-                class,
-                level: row.level,
-                enrolment_year: row.enrolment_year,
-                graduation_year: row.graduation_year,
-                student_no: row.student_no.as_deref(),
-                name_as_reported: row.name.as_str(),
-                source: source.id,
-                source_ref: Some(&source_ref),
-            },
-        )
-        .await?;
-        people::set_fingerprint(&mut tx, record, &print).await?;
-        let observed_on = Some(now.date_naive());
+        batch.study_records.push(BulkStudyRecord {
+            person,
+            school: school.id,
+            college,
+            major,
+            class,
+            level: row.level,
+            enrolment_year: row.enrolment_year,
+            graduation_year: row.graduation_year,
+            student_no: row.student_no.clone(),
+            name_as_reported: row.name.as_str().to_owned(),
+            source: source.id,
+            source_ref: Some(match &row.serial {
+                Some(serial) => format!("{file_name}#{line} 序号={serial}"),
+                None => format!("{file_name}#{line}"),
+            }),
+            row_fingerprint: Some(print),
+        });
         let contacts = [
             (
                 ContactKind::Mobile,
@@ -290,40 +321,36 @@ pub async fn import_roster(
         ];
         for (kind, value) in contacts {
             if let Some(value) = value {
-                people::insert_contact(
-                    &mut tx,
-                    &NewContact {
-                        person,
-                        kind,
-                        value: &value,
-                        source: source.id,
-                        observed_on,
-                        verified: false,
-                    },
-                )
-                .await?;
+                batch.contacts.push(BulkContact {
+                    person,
+                    kind,
+                    value,
+                    source: source.id,
+                    observed_on,
+                    verified: false,
+                });
             }
         }
         if let Some(employer) = &row.employer {
-            people::insert_employment(
-                &mut tx,
-                &NewEmployment {
-                    person,
-                    enterprise: None,
-                    employer_name: employer,
-                    title: row.title.as_deref(),
-                    city: row.city.as_deref(),
-                    start_year: None,
-                    end_year: None,
-                    is_current: true,
-                    source: source.id,
-                },
-            )
-            .await?;
+            batch.employments.push(BulkEmployment {
+                person,
+                enterprise: None,
+                employer_name: employer.clone(),
+                title: row.title.clone(),
+                city: row.city.clone(),
+                start_year: None,
+                end_year: None,
+                is_current: true,
+                source: source.id,
+            });
         }
         report.imported += 1;
         touched.push(person);
+        if batch.study_records.len() >= 5_000 {
+            bulk::write_batch(&mut tx, &std::mem::take(&mut batch)).await?;
+        }
     }
+    bulk::write_batch(&mut tx, &batch).await?;
     let event = Event {
         action: "import",
         target_kind: "school",
@@ -364,6 +391,7 @@ pub async fn import_roster(
     )
     .await?;
     tx.commit().await?;
+    bulk::sync_sequences(db).await?;
     progress(ImportProgress { done: total, total });
     touched.sort();
     touched.dedup();

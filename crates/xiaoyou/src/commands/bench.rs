@@ -9,7 +9,165 @@ use xiaoyou_core::PersonalDataKey;
 use xiaoyou_store::{DatabaseTarget, Db, migrate, stats};
 
 pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Generate { records, seed } = command;
+    match command {
+        BenchCommand::Generate { records, seed } => generate(config, records, seed).await,
+        BenchCommand::Import { rows, format } => import(config, rows, &format).await,
+    }
+}
+
+/// A fresh database for a benchmark: the configured PostgreSQL, or SQLite in a scratch dir.
+async fn fresh_db(
+    config: &Config,
+    scratch: &std::path::Path,
+) -> anyhow::Result<(Db, DatabaseTarget)> {
+    let target = match config.database_url() {
+        Some(url) => DatabaseTarget::resolve(Some(url), &config.data_dir)?,
+        None => DatabaseTarget::resolve(None, scratch)?,
+    };
+    let db = Db::connect(&target).await?;
+    migrate::migrate(&db).await?;
+    if stats::totals(&db).await?.schools > 0 {
+        bail!("基准测试需要空数据库，{} 中已有数据", target.describe());
+    }
+    Ok((db, target))
+}
+
+/// A roster of `rows` lines with realistic column names and values, some of them wrong.
+fn roster(rows: u64, format: &str) -> anyhow::Result<Vec<u8>> {
+    const SURNAMES: [&str; 12] = [
+        "王", "李", "张", "刘", "陈", "杨", "黄", "周", "吴", "彭", "谭", "曾",
+    ];
+    const GIVEN: [&str; 12] = [
+        "伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "勇", "艳", "杰", "涛",
+    ];
+    const COLLEGES: [&str; 4] = [
+        "土木工程学院",
+        "机械工程学院",
+        "信息科学与工程学院",
+        "商学院",
+    ];
+    let header = [
+        "序号",
+        "姓名",
+        "性别",
+        "手机号码",
+        "学院",
+        "专业",
+        "班级",
+        "入学年份",
+        "毕业年份",
+        "工作单位",
+        "职务",
+        "所在地",
+    ];
+    let line = |i: u64| -> [String; 12] {
+        let college = COLLEGES[(i % 4) as usize];
+        let year = 1990 + (i % 30) as i32;
+        [
+            (i + 1).to_string(),
+            format!(
+                "{}{}{}",
+                SURNAMES[(i % 12) as usize],
+                GIVEN[(i / 12 % 12) as usize],
+                GIVEN[(i / 144 % 12) as usize]
+            ),
+            if i.is_multiple_of(2) { "男" } else { "女" }.to_owned(),
+            if i % 50 == 49 {
+                "1380000".to_owned()
+            } else {
+                format!("1{}{:09}", 3 + i % 7, i)
+            },
+            college.to_owned(),
+            format!("{}专业{}", &college[..6], i % 3),
+            format!("{}{}级{}班", &college[..6], year, i % 4 + 1),
+            year.to_string(),
+            (year + 4).to_string(),
+            format!("湖南示例企业{}有限公司", i % 997),
+            "工程师".to_owned(),
+            "长沙".to_owned(),
+        ]
+    };
+    match format {
+        "csv" => {
+            let mut out = String::with_capacity(rows as usize * 120);
+            out.push_str(&header.join(","));
+            out.push('\n');
+            for i in 0..rows {
+                out.push_str(&line(i).join(","));
+                out.push('\n');
+            }
+            Ok(out.into_bytes())
+        }
+        "xlsx" => {
+            let mut workbook = rust_xlsxwriter::Workbook::new();
+            let sheet = workbook.add_worksheet_with_constant_memory()?;
+            for (col, text) in header.iter().enumerate() {
+                sheet.write_string(0, col as u16, *text)?;
+            }
+            for i in 0..rows {
+                for (col, text) in line(i).iter().enumerate() {
+                    sheet.write_string(i as u32 + 1, col as u16, text)?;
+                }
+            }
+            Ok(workbook.save_to_buffer()?)
+        }
+        other => bail!("未知的名册格式“{other}”，可选 csv 或 xlsx"),
+    }
+}
+
+async fn import(config: &Config, rows: u64, format: &str) -> anyhow::Result<()> {
+    let bytes = roster(rows, format)?;
+    let scratch = std::env::temp_dir().join(format!("xiaoyou-bench-import-{}", std::process::id()));
+    let (db, target) = fresh_db(config, &scratch).await?;
+    xiaoyou_app::reference::load_hunan(&db).await?;
+    let mut tx = db.begin().await?;
+    let school = xiaoyou_store::org::insert_school(
+        &mut tx,
+        &xiaoyou_store::org::NewSchool {
+            name: "湖南城市学院",
+            kind: xiaoyou_core::SchoolKind::University,
+            city: xiaoyou_core::RegionCode::new(430_900)?,
+            department: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex())?;
+    println!(
+        "基准：导入 {rows} 行 {format} 名册（{:.1} MiB）到 {}",
+        bytes.len() as f64 / 1048576.0,
+        target.describe()
+    );
+    let started = std::time::Instant::now();
+    let report = xiaoyou_app::import::import_roster(
+        &db,
+        &xiaoyou_core::SystemClock,
+        &key,
+        &xiaoyou_app::audit::AuditContext::system("xiaoyou bench import"),
+        &school,
+        &format!("bench.{format}"),
+        &bytes,
+        &mut |_| {},
+    )
+    .await?;
+    let seconds = started.elapsed().as_secs_f64().max(f64::EPSILON);
+    println!("数据行          {:>12}", report.data_rows);
+    println!("新导入          {:>12}", report.imported);
+    println!("有误未导入      {:>12}", report.errors.len());
+    println!("用时            {:>11.1} 秒", seconds);
+    println!(
+        "行/秒           {:>12.0}",
+        report.data_rows as f64 / seconds
+    );
+    println!("峰值内存        {:>12}", memory::describe_peak());
+    db.close().await;
+    if config.database_url().is_none() {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    Ok(())
+}
+
+async fn generate(config: &Config, records: u64, seed: u64) -> anyhow::Result<()> {
     let scratch = std::env::temp_dir().join(format!("xiaoyou-bench-{}", std::process::id()));
     let target = match config.database_url() {
         Some(url) => DatabaseTarget::resolve(Some(url), &config.data_dir)?,
