@@ -99,11 +99,16 @@ async fn render(
     }
     let record = people::get_person(db, person).await?.ok_or_else(missing)?;
     let unmasked = unmasked_id.is_some();
-    let is_self = access::audience_for(state.db(), signed.actor(), person)
-        .await?
-        .is_none();
-    let shared = details_shared(state, signed.actor(), person).await?;
+    // The audience and the person's statements are read once; sharing follows from them.
+    let audience = access::audience_for(state.db(), signed.actor(), person).await?;
+    let is_self = audience.is_none();
     let current = consents::current(db, person).await?;
+    let shared = audience.is_none_or(|audience| {
+        current
+            .iter()
+            .find(|c| c.audience == audience)
+            .map_or(audience.default_granted(), |c| c.granted)
+    });
     let consent_lines = ConsentAudience::ALL
         .iter()
         .map(|audience| {
