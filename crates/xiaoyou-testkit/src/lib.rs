@@ -5,9 +5,13 @@
 //! (each test creates its own database there and drops it afterwards); without it the
 //! PostgreSQL variants are compiled as ignored, with the reason printed by the test runner.
 //! When the variable is set and the server is unreachable, the tests fail.
+//!
+//! [`browser`] drives a headless Chromium for end-to-end tests of the pages.
 
 // Test support fails loudly by design: a panic here is a failed test with its reason.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
+pub mod browser;
 
 use sqlx::Connection;
 use std::path::PathBuf;
