@@ -13,46 +13,51 @@ pub struct Detected {
 /// Detects the encoding (byte-order marks first, then UTF-16 without BOM from the NUL pattern,
 /// then a statistical guess among UTF-8, GB18030/GBK and Big5) and decodes.
 pub fn decode(bytes: &[u8]) -> Result<(String, Detected), SheetError> {
-    if bytes.is_empty() {
+    let detected = detect(bytes, true)?;
+    let body = if detected.had_bom {
+        Encoding::for_bom(bytes).map_or(bytes, |(_, len)| &bytes[len..])
+    } else {
+        bytes
+    };
+    let (text, had_errors) = detected.encoding.decode_without_bom_handling(body);
+    if had_errors {
+        return Err(SheetError::Encoding);
+    }
+    Ok((text.into_owned(), detected))
+}
+
+/// How many leading bytes [`detect`] wants to see of a file read as a stream.
+pub const SAMPLE_LEN: usize = 256 * 1024;
+
+/// Detects the encoding from the start of a file. `complete` says whether `sample` is the whole
+/// file; when it is not, a character cut off at the sample's end is not held against UTF-8.
+pub fn detect(sample: &[u8], complete: bool) -> Result<Detected, SheetError> {
+    if sample.is_empty() {
         return Err(SheetError::Empty);
     }
-    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
-        let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
-        if had_errors {
-            return Err(SheetError::Encoding);
-        }
-        return Ok((
-            text.into_owned(),
-            Detected {
-                encoding,
-                had_bom: true,
-            },
-        ));
+    if let Some((encoding, _)) = Encoding::for_bom(sample) {
+        return Ok(Detected {
+            encoding,
+            had_bom: true,
+        });
     }
-    if let Some(encoding) = utf16_without_bom(bytes) {
-        let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
-        if !had_errors {
-            return Ok((
-                text.into_owned(),
-                Detected {
-                    encoding,
-                    had_bom: false,
-                },
-            ));
+    let plain = |encoding| Detected {
+        encoding,
+        had_bom: false,
+    };
+    if let Some(encoding) = utf16_without_bom(sample) {
+        let (_, _, had_errors) = encoding.decode(sample);
+        if !had_errors || !complete {
+            return Ok(plain(encoding));
         }
     }
-    if std::str::from_utf8(bytes).is_ok() {
-        let (text, _) = UTF_8.decode_without_bom_handling(bytes);
-        return Ok((
-            text.into_owned(),
-            Detected {
-                encoding: UTF_8,
-                had_bom: false,
-            },
-        ));
+    match std::str::from_utf8(sample) {
+        Ok(_) => return Ok(plain(UTF_8)),
+        Err(e) if e.error_len().is_none() && !complete => return Ok(plain(UTF_8)),
+        Err(_) => {}
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(bytes, true);
+    detector.feed(sample, complete);
     // No top-level-domain hint: the "cn" hint mistakes Big5 for GBK.
     let guess = detector.guess(None, chardetng::Utf8Detection::Allow);
     // GBK files are GB18030 subsets; decoding as GB18030 also accepts the extension characters.
@@ -61,17 +66,22 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Detected), SheetError> {
     } else {
         guess
     };
-    let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
+    // A multi-byte character may be cut at the sample's end; judge the text before it.
+    let judged = if complete {
+        sample
+    } else {
+        &sample[..sample.len().saturating_sub(4)]
+    };
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let capacity = decoder
+        .max_utf8_buffer_length(judged.len())
+        .unwrap_or(judged.len().saturating_mul(3));
+    let mut scratch = String::with_capacity(capacity);
+    let (_, _, had_errors) = decoder.decode_to_string(judged, &mut scratch, complete);
     if had_errors {
         return Err(SheetError::Encoding);
     }
-    Ok((
-        text.into_owned(),
-        Detected {
-            encoding,
-            had_bom: false,
-        },
-    ))
+    Ok(plain(encoding))
 }
 
 /// UTF-16 text of mostly ASCII or CJK has a telltale pattern of NUL bytes in one half.

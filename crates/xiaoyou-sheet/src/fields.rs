@@ -55,6 +55,38 @@ impl Field {
         Field::Note,
     ];
 
+    /// A stable code for saved mappings and forms.
+    pub fn code(self) -> &'static str {
+        match self {
+            Field::SerialNo => "serial_no",
+            Field::Name => "name",
+            Field::Gender => "gender",
+            Field::IdCard => "id_card",
+            Field::BirthDate => "birth_date",
+            Field::Mobile => "mobile",
+            Field::Email => "email",
+            Field::WeChat => "wechat",
+            Field::QQ => "qq",
+            Field::Address => "address",
+            Field::StudentNo => "student_no",
+            Field::College => "college",
+            Field::Major => "major",
+            Field::Class => "class",
+            Field::Level => "level",
+            Field::EnrolmentYear => "enrolment_year",
+            Field::GraduationYear => "graduation_year",
+            Field::Employer => "employer",
+            Field::Title => "title",
+            Field::City => "city",
+            Field::NativePlace => "native_place",
+            Field::Note => "note",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.code() == code)
+    }
+
     /// The Chinese label shown in mapping screens and templates.
     pub fn label(self) -> &'static str {
         self.synonyms()[0]
@@ -157,6 +189,14 @@ pub fn header_key(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for field in Field::ALL {
+            assert_eq!(Field::from_code(field.code()), Some(field));
+        }
+        assert_eq!(Field::from_code("nonsense"), None);
+    }
 
     #[test]
     fn recognises_header_spellings() {

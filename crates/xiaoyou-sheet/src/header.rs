@@ -19,6 +19,35 @@ pub struct HeaderMap {
 }
 
 impl HeaderMap {
+    /// Applies a person's choices: `choose(column, header)` answers `Some(Some(field))` to map the
+    /// column to a field, `Some(None)` to ignore it, `None` to keep what was recognised. A field
+    /// chosen for one column is taken from any other column that had it.
+    pub fn with_choices(
+        mut self,
+        mut choose: impl FnMut(usize, &str) -> Option<Option<Field>>,
+    ) -> HeaderMap {
+        let choices: Vec<Option<Option<Field>>> = self
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| choose(i, h))
+            .collect();
+        for (column, choice) in choices.into_iter().enumerate() {
+            let Some(choice) = choice else { continue };
+            if let Some(field) = choice {
+                for other in self.columns.iter_mut() {
+                    if *other == Some(field) {
+                        *other = None;
+                    }
+                }
+            }
+            if let Some(slot) = self.columns.get_mut(column) {
+                *slot = choice;
+            }
+        }
+        self
+    }
+
     pub fn column_of(&self, field: Field) -> Option<usize> {
         self.columns.iter().position(|c| *c == Some(field))
     }
@@ -183,6 +212,25 @@ pub fn classify_row(cells: &[String], header: &HeaderMap) -> RowKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn choices_override_what_was_recognised() {
+        let header = find_header(&rows(&[&["姓名", "电话", "备用号码", "单位"]])).unwrap();
+        assert_eq!(header.column_of(Field::Mobile), Some(1));
+        let chosen = header.with_choices(|column, text| match (column, text) {
+            (2, "备用号码") => Some(Some(Field::Mobile)),
+            (3, _) => Some(None),
+            _ => None,
+        });
+        assert_eq!(
+            chosen.column_of(Field::Mobile),
+            Some(2),
+            "moved, not doubled"
+        );
+        assert_eq!(chosen.columns[1], None);
+        assert_eq!(chosen.columns[3], None, "ignored");
+        assert_eq!(chosen.column_of(Field::Name), Some(0), "kept");
+    }
 
     fn rows(lines: &[&[&str]]) -> Vec<Vec<String>> {
         lines

@@ -17,4 +17,4 @@ pub mod values;
 pub use error::SheetError;
 pub use fields::Field;
 pub use header::{HeaderMap, RowKind, classify_row, find_header};
-pub use read::{Format, RawRow, Table, read_table};
+pub use read::{Format, Position, RawRow, SheetInfo, Table, Visit, read_table, stream_rows};

@@ -1,10 +1,16 @@
-//! Reading a file into rows of cell text, whatever its format.
+//! Reading a file into rows of cell text, whatever its format, as a stream: rows are handed
+//! to a visitor one at a time, so memory does not grow with the file (xlsx cells are read
+//! straight from the zip, text is decoded as it is read). Only `.xls` files, which Excel caps
+//! at 65,536 rows, are read whole.
 
-use crate::decode::decode;
+use crate::decode::{SAMPLE_LEN, decode, detect};
 use crate::error::SheetError;
 use crate::values::excel_serial_to_date;
-use calamine::{Data, Reader, SheetVisible, open_workbook_auto_from_rs};
-use std::io::Cursor;
+use calamine::{Data, DataRef, Reader, SheetVisible, Xls, Xlsx};
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use xiaoyou_text::clean_cell;
 
 /// What the file turned out to be.
@@ -33,36 +39,181 @@ pub struct Table {
     pub rows: Vec<RawRow>,
 }
 
+/// What a stream read: the format and the worksheet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetInfo {
+    pub format: Format,
+    pub sheet: Option<String>,
+}
+
+/// How far through the file a stream is, in units of the format's choosing (bytes of text,
+/// rows of a worksheet's used range); `total` is 0 when unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// The visitor of [`stream_rows`]: `Break` stops reading early.
+pub type Visit<'a> = dyn FnMut(RawRow, Position) -> ControlFlow<()> + 'a;
+
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
-/// Reads a spreadsheet or delimited text file. The first visible worksheet that holds data is
-/// read; hidden sheets are skipped. Cells of every type come back as cleaned text: numbers
-/// without a spurious `.0`, dates as `YYYY-MM-DD`, formulas as their last computed value.
+/// Reads a whole spreadsheet or delimited text file held in memory; rows without any text are
+/// left out. See [`stream_rows`] for files of any size.
 pub fn read_table(bytes: &[u8]) -> Result<Table, SheetError> {
-    if bytes.is_empty() {
-        return Err(SheetError::Empty);
-    }
-    if bytes.starts_with(ZIP_MAGIC) || bytes.starts_with(OLE_MAGIC) {
-        return read_workbook(bytes);
-    }
-    read_delimited(bytes)
+    let mut rows = Vec::new();
+    let info = stream_rows(Cursor::new(bytes), &mut |row, _| {
+        rows.push(row);
+        ControlFlow::Continue(())
+    })?;
+    Ok(Table {
+        format: info.format,
+        sheet: info.sheet,
+        rows,
+    })
 }
 
-fn read_workbook(bytes: &[u8]) -> Result<Table, SheetError> {
-    let format = if bytes.starts_with(ZIP_MAGIC) {
-        Format::Xlsx
+/// Streams the rows of a spreadsheet or delimited text file that hold any text, in order. The
+/// first visible worksheet that holds data is read; hidden sheets are skipped. Cells of every
+/// type come back as cleaned text: numbers without a spurious `.0`, dates as `YYYY-MM-DD`,
+/// formulas as their last computed value.
+pub fn stream_rows<R: Read + Seek>(
+    mut input: R,
+    visit: &mut Visit<'_>,
+) -> Result<SheetInfo, SheetError> {
+    let mut magic = [0u8; 8];
+    let read = read_up_to(&mut input, &mut magic).map_err(io_error)?;
+    if read == 0 {
+        return Err(SheetError::Empty);
+    }
+    input.seek(SeekFrom::Start(0)).map_err(io_error)?;
+    let magic = &magic[..read];
+    if magic.starts_with(ZIP_MAGIC) {
+        stream_xlsx(input, visit)
+    } else if magic.starts_with(OLE_MAGIC) {
+        stream_xls(input, visit)
     } else {
-        Format::Xls
-    };
-    let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
-        let text = e.to_string();
-        if text.to_lowercase().contains("zip") || text.contains("EOF") || text.contains("eof") {
-            SheetError::Corrupt("压缩包结构不完整（文件可能只上传了一部分）".to_owned())
-        } else {
-            SheetError::Corrupt(text)
+        stream_delimited(input, visit)
+    }
+}
+
+fn read_up_to(input: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match input.read(&mut buffer[filled..])? {
+            0 => break,
+            n => filled += n,
         }
-    })?;
+    }
+    Ok(filled)
+}
+
+fn io_error(error: std::io::Error) -> SheetError {
+    SheetError::Corrupt(format!("读取文件失败：{error}"))
+}
+
+fn corrupt(error: impl std::fmt::Display) -> SheetError {
+    let text = error.to_string();
+    let lower = text.to_lowercase();
+    if lower.contains("zip") || lower.contains("eof") || lower.contains("end of central") {
+        SheetError::Corrupt("压缩包结构不完整（文件可能只上传了一部分）".to_owned())
+    } else {
+        SheetError::Corrupt(text)
+    }
+}
+
+/// Collects the cells of one row as they arrive and hands the row on when the next begins.
+struct RowAssembler {
+    line: Option<usize>,
+    cells: Vec<String>,
+}
+
+impl RowAssembler {
+    fn new() -> Self {
+        Self {
+            line: None,
+            cells: Vec::new(),
+        }
+    }
+
+    /// Adds a cell; returns the previous row when this cell starts a new one.
+    fn push(&mut self, line: usize, column: usize, text: String) -> Option<RawRow> {
+        let finished = if self.line == Some(line) {
+            None
+        } else {
+            self.take()
+        };
+        self.line = Some(line);
+        if !text.is_empty() {
+            if self.cells.len() <= column {
+                self.cells.resize(column + 1, String::new());
+            }
+            self.cells[column] = text;
+        }
+        finished
+    }
+
+    /// The row being collected, if it holds any text.
+    fn take(&mut self) -> Option<RawRow> {
+        let line = self.line.take()?;
+        let cells = std::mem::take(&mut self.cells);
+        (!cells.is_empty()).then_some(RawRow { line, cells })
+    }
+}
+
+fn stream_xlsx<R: Read + Seek>(input: R, visit: &mut Visit<'_>) -> Result<SheetInfo, SheetError> {
+    let mut workbook = Xlsx::new(BufReader::new(input)).map_err(corrupt)?;
+    let visible: Vec<String> = workbook
+        .sheets_metadata()
+        .iter()
+        .filter(|s| s.visible == SheetVisible::Visible)
+        .map(|s| s.name.clone())
+        .collect();
+    for name in visible {
+        let mut cells = workbook
+            .worksheet_cells_reader(&name)
+            .map_err(|e| SheetError::Corrupt(format!("工作表“{name}”：{e}")))?;
+        let total = u64::from(cells.dimensions().end.0) + 1;
+        let mut row = RowAssembler::new();
+        let mut any = false;
+        let mut stopped = false;
+        while let Some(cell) = cells
+            .next_cell()
+            .map_err(|e| SheetError::Corrupt(format!("工作表“{name}”：{e}")))?
+        {
+            let (line, column) = cell.get_position();
+            let text = cell_ref_text(cell.get_value());
+            if let Some(done) = row.push(line as usize + 1, column as usize, text) {
+                any = true;
+                let position = Position {
+                    done: done.line as u64,
+                    total,
+                };
+                if visit(done, position).is_break() {
+                    stopped = true;
+                    break;
+                }
+            }
+        }
+        if !stopped && let Some(last) = row.take() {
+            any = true;
+            let position = Position { done: total, total };
+            let _ = visit(last, position);
+        }
+        if any {
+            return Ok(SheetInfo {
+                format: Format::Xlsx,
+                sheet: Some(name),
+            });
+        }
+    }
+    Err(SheetError::NoData)
+}
+
+fn stream_xls<R: Read + Seek>(input: R, visit: &mut Visit<'_>) -> Result<SheetInfo, SheetError> {
+    let mut workbook = Xls::new(BufReader::new(input)).map_err(corrupt)?;
     let visible: Vec<String> = workbook
         .sheets_metadata()
         .iter()
@@ -73,32 +224,53 @@ fn read_workbook(bytes: &[u8]) -> Result<Table, SheetError> {
         let range = workbook
             .worksheet_range(&name)
             .map_err(|e| SheetError::Corrupt(format!("工作表“{name}”：{e}")))?;
-        if range.is_empty() {
+        let Some((first_row, first_col)) = range.start() else {
             continue;
-        }
-        let first_row = range.start().map_or(0, |(row, _)| row as usize);
-        let first_col = range.start().map_or(0, |(_, col)| col as usize);
-        let rows: Vec<RawRow> = range
-            .rows()
-            .enumerate()
-            .map(|(i, cells)| {
-                let mut texts: Vec<String> = vec![String::new(); first_col];
-                texts.extend(cells.iter().map(cell_text));
-                RawRow {
-                    line: first_row + i + 1,
-                    cells: texts,
-                }
+        };
+        let total = range.height() as u64;
+        let rows = range.rows().enumerate().filter_map(|(i, cells)| {
+            let texts: Vec<String> = cells.iter().map(cell_text).collect();
+            texts.iter().any(|t| !t.is_empty()).then(|| {
+                let mut padded = vec![String::new(); first_col as usize];
+                padded.extend(texts);
+                (
+                    i,
+                    RawRow {
+                        line: first_row as usize + i + 1,
+                        cells: padded,
+                    },
+                )
             })
-            .collect();
-        if rows.iter().any(|r| r.cells.iter().any(|c| !c.is_empty())) {
-            return Ok(Table {
-                format,
+        });
+        let mut any = false;
+        for (i, row) in rows {
+            any = true;
+            let position = Position {
+                done: i as u64 + 1,
+                total,
+            };
+            if visit(row, position).is_break() {
+                break;
+            }
+        }
+        if any {
+            return Ok(SheetInfo {
+                format: Format::Xls,
                 sheet: Some(name),
-                rows,
             });
         }
     }
     Err(SheetError::NoData)
+}
+
+/// A streamed cell as text (shared strings are borrowed, not copied, until cleaned).
+fn cell_ref_text(cell: &DataRef<'_>) -> String {
+    match cell {
+        DataRef::SharedString(text) => clean_cell(text),
+        DataRef::String(text) => clean_cell(text),
+        DataRef::Empty | DataRef::Error(_) => String::new(),
+        other => cell_text(&Data::from(other.clone())),
+    }
 }
 
 /// A cell as text.
@@ -132,39 +304,103 @@ fn float_text(value: f64) -> String {
     }
 }
 
-fn read_delimited(bytes: &[u8]) -> Result<Table, SheetError> {
-    let (text, detected) = decode(bytes)?;
-    if text.contains('\0') {
+/// A reader that counts the bytes read through it, for progress.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn stream_delimited<R: Read + Seek>(
+    mut input: R,
+    visit: &mut Visit<'_>,
+) -> Result<SheetInfo, SheetError> {
+    let total = input.seek(SeekFrom::End(0)).map_err(io_error)?;
+    input.seek(SeekFrom::Start(0)).map_err(io_error)?;
+    let mut sample = vec![0u8; SAMPLE_LEN];
+    let sampled = read_up_to(&mut input, &mut sample).map_err(io_error)?;
+    sample.truncate(sampled);
+    let complete = (sampled as u64) >= total;
+    let detected = detect(&sample, complete)?;
+    // The delimiter and the NUL check are judged on the decoded start of the file.
+    let (head, _) = if complete {
+        decode(&sample)?
+    } else {
+        let cut = sample.len().saturating_sub(4);
+        let (text, _, _) = detected.encoding.decode(&sample[..cut]);
+        (text.into_owned(), detected)
+    };
+    if head.contains('\0') {
         return Err(SheetError::NotASpreadsheet);
     }
-    let delimiter = guess_delimiter(&text);
+    let delimiter = guess_delimiter(&head);
+    drop(head);
+    drop(sample);
+    input.seek(SeekFrom::Start(0)).map_err(io_error)?;
+
+    let count = Arc::new(AtomicU64::new(0));
+    let counted = Counting {
+        inner: BufReader::with_capacity(256 * 1024, input),
+        count: Arc::clone(&count),
+    };
+    let text = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(Some(detected.encoding))
+        .bom_override(true)
+        .build(counted);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter as u8)
-        .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| SheetError::Line {
-            line: index + 1,
-            reason: e.to_string(),
-        })?;
-        let line = record.position().map_or(index + 1, |p| p.line() as usize);
-        rows.push(RawRow {
-            line,
-            cells: record.iter().map(clean_cell).collect(),
-        });
+        .buffer_capacity(256 * 1024)
+        .from_reader(text);
+    let mut record = csv::StringRecord::new();
+    let mut index = 0usize;
+    let mut any = false;
+    loop {
+        index += 1;
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(SheetError::Line {
+                    line: index,
+                    reason: e.to_string(),
+                });
+            }
+        }
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cells: Vec<String> = record.iter().map(clean_cell).collect();
+        if cells.iter().all(String::is_empty) {
+            continue;
+        }
+        any = true;
+        let line = record.position().map_or(index, |p| p.line() as usize);
+        let position = Position {
+            done: count.load(Ordering::Relaxed),
+            total,
+        };
+        if visit(RawRow { line, cells }, position).is_break() {
+            break;
+        }
     }
-    if !rows.iter().any(|r| r.cells.iter().any(|c| !c.is_empty())) {
+    if !any {
         return Err(SheetError::NoData);
     }
-    Ok(Table {
+    Ok(SheetInfo {
         format: Format::Delimited {
             delimiter,
             encoding: detected.encoding.name(),
         },
         sheet: None,
-        rows,
     })
 }
 
