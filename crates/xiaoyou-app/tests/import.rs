@@ -294,21 +294,118 @@ fn the_template_imports_as_it_is() {
         department: None,
         created_at: chrono::Utc::now(),
     };
-    let (header, rows, report) = import::check(&bytes, &school, 2026).unwrap();
-    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let preview = import::mapping::preview(
+        Box::new(std::io::Cursor::new(bytes)),
+        &import::ColumnChoices::default(),
+    )
+    .unwrap();
+    let header = preview.header;
     assert!(
-        report.unmapped.is_empty(),
+        header.unmapped().is_empty(),
         "every template column is recognised: {:?}",
-        report.unmapped
+        header.unmapped()
     );
-    assert_eq!(rows.len(), 1, "the example row");
+    assert_eq!(preview.sample.len(), 1, "the example row");
+    let checked = import::validate::validate(&header, &preview.sample[0].cells, school.kind, 2026);
+    assert!(checked.is_ok(), "{:?}", checked.err());
     assert_eq!(
         header.columns.iter().flatten().count(),
         import::template::COLUMNS.len()
     );
 }
 
+/// A job whose worker died mid-import (left "running") is queued again on recovery and runs
+/// to the end, with the columns its uploader chose; its file is removed afterwards.
+async fn abandoned_jobs_run_again_with_their_mapping(t: &TestDb) {
+    use std::sync::Arc;
+    use xiaoyou_app::import::jobs::ImportJobs;
+    use xiaoyou_store::import_jobs::{self, JobStage};
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let school = school(db).await;
+    let directory = std::env::temp_dir().join(format!(
+        "xiaoyou-app-jobs-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let jobs = ImportJobs::new(db.clone(), key.clone(), Arc::new(clock()), directory).unwrap();
+    let path = jobs.upload_path();
+    std::fs::write(
+        &path,
+        "姓名,毕业年份,常用号码\n王伟,2015,13800001111\n李娜,2016,13900002222\n",
+    )
+    .unwrap();
+    let id = jobs
+        .create(school.id, None, "名册.csv", &path)
+        .await
+        .unwrap();
+    let job = import_jobs::get(db, id).await.unwrap().unwrap();
+    assert_eq!(job.stage, JobStage::Mapping);
+    let choices = import::ColumnChoices {
+        by_column: [(2, Some(xiaoyou_sheet::Field::Mobile))]
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    };
+    jobs.confirm(
+        &job,
+        &choices,
+        &["姓名".into(), "毕业年份".into(), "常用号码".into()],
+        true,
+    )
+    .await
+    .unwrap();
+    // A worker claims it and dies before committing anything.
+    let claimed = import_jobs::claim_next(db, clock().0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((claimed.id, claimed.stage), (id, JobStage::Running));
+    assert!(
+        !jobs.run_next().await.unwrap(),
+        "a running job is not claimed twice"
+    );
+
+    // On PostgreSQL another instance may still be working on it: only a job silent for a
+    // minute is taken over. SQLite belongs to one process, so its restart takes it at once.
+    let directory = jobs.file_of(&job).parent().unwrap().to_path_buf();
+    if db.backend() == xiaoyou_store::Backend::Postgres {
+        assert!(jobs.recover().await.unwrap().is_empty(), "still alive");
+    }
+    let later = FixedClock(clock().0 + chrono::TimeDelta::minutes(2));
+    let restarted = ImportJobs::new(db.clone(), key.clone(), Arc::new(later), directory).unwrap();
+    assert_eq!(restarted.recover().await.unwrap(), vec![id]);
+    assert!(restarted.run_next().await.unwrap());
+    let done = import_jobs::get(db, id).await.unwrap().unwrap();
+    assert_eq!(done.stage, JobStage::Done, "{:?}", done.message);
+    assert_eq!(done.attempts, 2);
+    let run = xiaoyou_store::imports::get(db, done.run_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.imported, 2);
+    assert!(
+        !restarted.file_of(&done).exists(),
+        "the upload is removed once imported"
+    );
+    assert_eq!(
+        people::persons_with_contact(db, ContactKind::Mobile, "13800001111")
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "the column mapped by hand was imported as the mobile"
+    );
+    // The choice is the school's template now.
+    let saved = import::saved_choices(db, &school).await.unwrap();
+    assert_eq!(
+        saved.choose(7, "常用号码"),
+        Some(Some(xiaoyou_sheet::Field::Mobile))
+    );
+}
+
 backend_tests!(
+    abandoned_jobs_run_again_with_their_mapping,
     xlsx_roster_imports_once,
     bad_rows_are_reported_and_not_stored,
     files_that_cannot_be_imported_store_nothing,

@@ -130,17 +130,19 @@ pub async fn next_person_id_in(tx: &mut Tx) -> StoreResult<PersonId> {
     Ok(PersonId(max.unwrap_or(0) + 1))
 }
 
-/// Of the given fingerprints, those already imported for the school (queried in chunks).
+/// The fingerprints among `fingerprints` that the school's study records already carry, each
+/// with the source that brought it (an earlier import, or the running one).
 pub async fn known_fingerprints(
     tx: &mut Tx,
     school: SchoolId,
     fingerprints: &[String],
-) -> StoreResult<std::collections::HashSet<String>> {
-    let mut known = std::collections::HashSet::new();
+) -> StoreResult<std::collections::HashMap<String, SourceId>> {
+    let mut known = std::collections::HashMap::new();
     for chunk in fingerprints.chunks(ROWS_PER_STATEMENT) {
-        let found: Vec<String> = on_tx!(&mut *tx, |conn| {
-            let mut builder =
-                QueryBuilder::new("SELECT row_fingerprint FROM study_records WHERE school_id = ");
+        let found: Vec<(String, i64)> = on_tx!(&mut *tx, |conn| {
+            let mut builder = QueryBuilder::new(
+                "SELECT row_fingerprint, source_id FROM study_records WHERE school_id = ",
+            );
             builder
                 .push_bind(school.get())
                 .push(" AND row_fingerprint IN (");
@@ -150,12 +152,16 @@ pub async fn known_fingerprints(
             }
             builder.push(")");
             builder
-                .build_query_scalar()
+                .build_query_as()
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(StoreError::query("查找已导入的行", "学籍记录"))?
         });
-        known.extend(found);
+        known.extend(
+            found
+                .into_iter()
+                .map(|(print, source)| (print, SourceId(source))),
+        );
     }
     Ok(known)
 }
@@ -383,29 +389,53 @@ impl SuspendedIndexes {
 
 /// Drops the `idx_*` indexes of the given tables and returns their definitions.
 pub async fn suspend_indexes(db: &Db, tables: &[&str]) -> StoreResult<SuspendedIndexes> {
+    let mut tx = db.begin().await?;
+    let suspended = suspend_indexes_in(&mut tx, tables, &[]).await?;
+    tx.commit().await?;
+    Ok(suspended)
+}
+
+/// Rebuilds indexes dropped by [`suspend_indexes`].
+pub async fn restore_indexes(db: &Db, suspended: SuspendedIndexes) -> StoreResult<()> {
+    let mut tx = db.begin().await?;
+    restore_indexes_in(&mut tx, suspended).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Drops the `idx_*` indexes of the given tables but those in `keep`, inside a transaction
+/// (rolled back with it), and returns their definitions.
+pub async fn suspend_indexes_in(
+    tx: &mut Tx,
+    tables: &[&str],
+    keep: &[&str],
+) -> StoreResult<SuspendedIndexes> {
     let fail = || StoreError::query("暂停索引", "索引");
     let mut definitions: Vec<(String, String)> = Vec::new();
     for table in tables {
-        let rows: Vec<(String, String)> = match db {
-            Db::Sqlite(pool) => sqlx::query_as(
+        let rows: Vec<(String, String)> = match tx {
+            Tx::Sqlite(conn) => sqlx::query_as(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1
                  AND name LIKE 'idx_%' AND sql IS NOT NULL ORDER BY name",
             )
             .bind(table)
-            .fetch_all(pool)
+            .fetch_all(&mut **conn)
             .await
             .map_err(fail())?,
-            Db::Postgres(pool) => sqlx::query_as(
+            Tx::Postgres(conn) => sqlx::query_as(
                 "SELECT indexname::text, indexdef::text FROM pg_indexes
                  WHERE schemaname = current_schema() AND tablename = $1 AND indexname LIKE 'idx_%'
                  ORDER BY indexname",
             )
             .bind(table)
-            .fetch_all(pool)
+            .fetch_all(&mut **conn)
             .await
             .map_err(fail())?,
         };
-        definitions.extend(rows);
+        definitions.extend(
+            rows.into_iter()
+                .filter(|(name, _)| !keep.contains(&name.as_str())),
+        );
     }
     for (name, _) in &definitions {
         // Index names come from the catalogue and match `idx_[a-z_]+`; nothing user-supplied.
@@ -417,10 +447,10 @@ pub async fn suspend_indexes(db: &Db, tables: &[&str]) -> StoreResult<SuspendedI
             });
         }
         let statement = format!("DROP INDEX {name}");
-        on_db!(db, |pool| sqlx::query(sqlx::AssertSqlSafe(
+        on_tx!(&mut *tx, |conn| sqlx::query(sqlx::AssertSqlSafe(
             statement.clone()
         ))
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map(|done| done.rows_affected())
         .map_err(fail())?);
@@ -428,16 +458,50 @@ pub async fn suspend_indexes(db: &Db, tables: &[&str]) -> StoreResult<SuspendedI
     Ok(SuspendedIndexes { definitions })
 }
 
-/// Rebuilds indexes dropped by [`suspend_indexes`].
-pub async fn restore_indexes(db: &Db, suspended: SuspendedIndexes) -> StoreResult<()> {
+/// Rebuilds indexes dropped by [`suspend_indexes_in`], inside the same transaction.
+pub async fn restore_indexes_in(tx: &mut Tx, suspended: SuspendedIndexes) -> StoreResult<()> {
+    // A pooled SQLite connection may hold the schema as it was before another connection
+    // dropped the indexes, and would refuse to create them ("already exists"). Reading the
+    // catalogue inside the transaction makes it reload the schema first.
+    if let Tx::Sqlite(conn) = tx {
+        let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'")
+            .fetch_one(&mut **conn)
+            .await
+            .map_err(StoreError::query("重建索引", "索引"))?;
+    }
     for (_, definition) in suspended.definitions {
-        on_db!(db, |pool| sqlx::raw_sql(sqlx::AssertSqlSafe(
+        on_tx!(&mut *tx, |conn| sqlx::raw_sql(sqlx::AssertSqlSafe(
             definition.clone()
         ))
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map(|done| done.rows_affected())
         .map_err(StoreError::query("重建索引", "索引"))?);
+    }
+    Ok(())
+}
+
+/// Roughly how many study records exist (the highest id: instant, unlike a count).
+pub async fn study_records_estimate(tx: &mut Tx) -> StoreResult<i64> {
+    let max: Option<i64> = on_tx!(&mut *tx, |conn| sqlx::query_scalar(
+        "SELECT MAX(id) FROM study_records"
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(StoreError::query("估算学籍记录数", "学籍记录"))?);
+    Ok(max.unwrap_or(0))
+}
+
+/// Refreshes PostgreSQL's statistics of tables growing inside a bulk transaction. Its planner
+/// plans from statistics taken before the transaction began: as a table grows from nothing
+/// inside it, every lookup by fingerprint or ID hash would scan it whole. ANALYZE run inside
+/// the transaction counts the transaction's own rows. SQLite needs nothing.
+pub async fn refresh_statistics(tx: &mut Tx) -> StoreResult<()> {
+    if let Tx::Postgres(conn) = tx {
+        sqlx::query("ANALYZE persons, study_records, contact_points, employments")
+            .execute(&mut **conn)
+            .await
+            .map_err(StoreError::query("更新统计信息", "数据库"))?;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod consents;
 pub mod db;
 pub mod enterprises;
 pub mod error;
+pub mod import_jobs;
 pub mod imports;
 pub mod migrate;
 pub mod org;

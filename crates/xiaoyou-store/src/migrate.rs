@@ -37,6 +37,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_import_runs.sql"),
         postgres: include_str!("../migrations/postgres/0004_import_runs.sql"),
     },
+    Migration {
+        version: 5,
+        name: "import_jobs",
+        sqlite: include_str!("../migrations/sqlite/0005_import_jobs.sql"),
+        postgres: include_str!("../migrations/postgres/0005_import_jobs.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,23 +1,30 @@
 //! Importing a roster into a school: read, find the header, check every row, then store all
 //! good rows in one transaction (so a failure or a killed process leaves nothing half-applied),
 //! skipping rows already imported before. Refused rows go to a downloadable error report.
+//! Reading and storing overlap: [`read`] streams and checks rows on a thread of its own,
+//! [`write`] stores them; [`jobs`] runs imports in the background with progress.
 
+pub mod jobs;
+pub mod mapping;
+pub mod read;
 pub mod report;
 pub mod template;
 pub mod validate;
+pub mod write;
 
 use crate::audit::{self, AuditContext, Event};
 use crate::error::{AppError, AppResult};
-use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
-use validate::{Problem, ValidRow};
-use xiaoyou_core::{Clock, ContactKind, PersonId, PersonalDataKey, UserId};
-use xiaoyou_sheet::{Field, HeaderMap, RowKind, classify_row, find_header, read_table};
-use xiaoyou_store::bulk::{self, Batch, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord};
-use xiaoyou_store::org::{self, NewClass, School};
-use xiaoyou_store::people::StoredIdCard;
+pub use mapping::ColumnChoices;
+pub use read::ReadSeek;
+use read::{Message, ReadPlan};
+use tokio::sync::mpsc;
+use validate::Problem;
+use write::Writer;
+use xiaoyou_core::{Clock, PersonId, PersonalDataKey, UserId};
+use xiaoyou_store::bulk;
+use xiaoyou_store::org::School;
 use xiaoyou_store::sources::{self, SourceKind};
-use xiaoyou_store::{Db, imports};
+use xiaoyou_store::{Backend, Db, Tx, import_jobs, imports};
 
 /// A refused row: where it was, what it held, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +43,8 @@ pub struct ImportReport {
     pub unchanged: usize,
     /// Rows repeated within this file.
     pub duplicates: usize,
+    /// Rows refused (all of them; `errors` keeps the first [`REPORTED_ERRORS`]).
+    pub refused: usize,
     pub errors: Vec<RowError>,
     pub headers: Vec<String>,
     /// Columns no field was recognised for (kept only in the error report).
@@ -46,93 +55,40 @@ pub struct ImportReport {
     pub run_id: i64,
 }
 
-/// Progress while checking and storing rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Progress while checking and storing rows: rows so far, and how far through the file the
+/// reader is (`done` of `total`, in bytes or worksheet rows; `total` 0 when unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ImportProgress {
-    pub done: usize,
-    pub total: usize,
+    pub rows_read: u64,
+    pub rows_stored: u64,
+    pub done: u64,
+    pub total: u64,
 }
 
-/// The fingerprint of a row's content: the same person at the same place and time, however
-/// the file around it changed (line numbers and serial numbers do not count).
-fn fingerprint(row: &ValidRow) -> String {
-    let mut hasher = Sha256::new();
-    let parts = [
-        Some(xiaoyou_text::name_key(row.name.as_str())),
-        row.id_card.as_ref().map(|c| c.expose().to_owned()),
-        row.student_no.clone(),
-        row.college.as_deref().map(xiaoyou_text::org_name_key),
-        row.major.as_deref().map(xiaoyou_text::org_name_key),
-        row.class.as_deref().map(xiaoyou_text::org_name_key),
-        Some(row.level.code().to_owned()),
-        row.enrolment_year.map(|y| y.to_string()),
-        row.graduation_year.map(|y| y.to_string()),
-        row.mobile.as_ref().map(|m| m.expose().to_owned()),
-    ];
-    for part in parts {
-        let part = part.unwrap_or_default();
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
-    }
-    hex::encode(hasher.finalize())
-}
-
-/// A file read and checked: its header, the good rows with their line numbers, and the report
-/// so far (counts, refused rows).
-pub type Checked = (HeaderMap, Vec<(usize, ValidRow)>, ImportReport);
-
-/// Reads and checks a file without storing anything.
-pub fn check(bytes: &[u8], school: &School, current_year: i32) -> AppResult<Checked> {
-    let table = read_table(bytes).map_err(|e| AppError::Invalid {
-        field: "文件",
-        reason: e.to_string(),
-    })?;
-    let cells: Vec<Vec<String>> = table.rows.iter().map(|r| r.cells.clone()).collect();
-    let header = find_header(&cells).map_err(|e| AppError::Invalid {
-        field: "表头",
-        reason: e.to_string(),
-    })?;
-    if header.column_of(Field::Name).is_none() {
-        return Err(AppError::Invalid {
-            field: "表头",
-            reason: "缺少必需的“姓名”列".into(),
-        });
-    }
-    let mut report = ImportReport {
-        headers: header.headers.clone(),
-        unmapped: header
-            .unmapped()
-            .into_iter()
-            .map(|(_, h)| h.to_owned())
-            .collect(),
-        ..ImportReport::default()
-    };
-    let mut valid = Vec::new();
-    for row in &table.rows[header.header_row + 1..] {
-        if classify_row(&row.cells, &header) != RowKind::Data {
-            continue;
-        }
-        report.data_rows += 1;
-        match validate::validate(&header, &row.cells, school.kind, current_year) {
-            Ok(ok) => valid.push((row.line, ok)),
-            Err(problems) => report.errors.push(RowError {
-                line: row.line,
-                cells: row.cells.clone(),
-                problems,
-            }),
+impl ImportProgress {
+    /// How far through the file, 0.0 to 1.0.
+    pub fn fraction(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            (self.done as f64 / self.total as f64).clamp(0.0, 1.0)
         }
     }
-    if report.data_rows == 0 {
-        return Err(AppError::Invalid {
-            field: "文件",
-            reason: "表头下没有数据行".into(),
-        });
-    }
-    Ok((header, valid, report))
 }
 
-/// Imports a roster file into a school. Rows with problems are reported, not stored; all good
-/// rows are stored in one transaction.
+/// Refused rows kept for the error report; beyond this only their number is kept, so that a
+/// file of nothing but bad rows cannot exhaust memory.
+pub const REPORTED_ERRORS: usize = 50_000;
+
+/// How to read a roster beyond what its header says.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub choices: ColumnChoices,
+    /// The college of rows whose file has no college column or leaves it empty.
+    pub default_college: Option<String>,
+}
+
+/// Imports a roster held in memory (see [`import_file`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn import_roster(
     db: &Db,
@@ -144,213 +100,176 @@ pub async fn import_roster(
     bytes: &[u8],
     progress: &mut (dyn FnMut(ImportProgress) + Send),
 ) -> AppResult<ImportReport> {
+    let source = Box::new(std::io::Cursor::new(bytes.to_vec()));
+    let options = ImportOptions {
+        choices: saved_choices(db, school).await?,
+        default_college: None,
+    };
+    import_file(
+        db, clock, key, context, school, file_name, source, options, progress,
+    )
+    .await
+}
+
+/// The column choices a school saved before.
+pub async fn saved_choices(db: &Db, school: &School) -> AppResult<ColumnChoices> {
+    Ok(ColumnChoices::from_saved(
+        import_jobs::saved_mappings(db, school.id).await?,
+    ))
+}
+
+/// Imports a roster into a school, streaming it: a reader thread checks rows while this task
+/// stores the good ones, all in one transaction, so a failure or a killed process leaves
+/// nothing half-applied. Rows with problems are reported, not stored.
+#[allow(clippy::too_many_arguments)]
+pub async fn import_file(
+    db: &Db,
+    clock: &dyn Clock,
+    key: &PersonalDataKey,
+    context: &AuditContext,
+    school: &School,
+    file_name: &str,
+    source: Box<dyn ReadSeek>,
+    options: ImportOptions,
+    progress: &mut (dyn FnMut(ImportProgress) + Send),
+) -> AppResult<ImportReport> {
     use chrono::Datelike;
     let now = clock.now();
-    let (_, rows, mut report) = check(bytes, school, now.year())?;
-    let total = rows.len();
+    let plan = ReadPlan {
+        school_kind: school.kind,
+        current_year: now.year(),
+        choices: options.choices,
+        default_college: options.default_college,
+        key: key.clone(),
+    };
+    let (sender, mut receiver) = mpsc::channel(2);
+    let reader = tokio::task::spawn_blocking(move || read::read_and_check(source, &plan, &sender));
+
+    let stored = store_chunks(db, now, context, school, file_name, &mut receiver, progress).await;
+    // Stop the reader if storing failed, then hear why it ended.
+    drop(receiver);
+    let read = reader
+        .await
+        .map_err(|e| AppError::Background(format!("读取文件的线程异常结束：{e}")))?;
+    // A file the reader refused explains itself better than the writer's "no header".
+    read?;
+    let (tx, mut report, writer_touched) = stored?;
+    let report_run = finish(tx, db, now, context, school, file_name, &mut report).await?;
+    report.run_id = report_run;
+    progress(ImportProgress {
+        rows_read: report.data_rows as u64,
+        rows_stored: report.imported as u64,
+        done: 1,
+        total: 1,
+    });
+    let mut touched = writer_touched;
+    touched.sort();
+    touched.dedup();
+    report.touched_persons = touched;
+    Ok(report)
+}
+
+async fn store_chunks(
+    db: &Db,
+    now: chrono::DateTime<chrono::Utc>,
+    _context: &AuditContext,
+    school: &School,
+    file_name: &str,
+    receiver: &mut mpsc::Receiver<Message>,
+    progress: &mut (dyn FnMut(ImportProgress) + Send),
+) -> AppResult<(Tx, ImportReport, Vec<PersonId>)> {
+    let Some(Message::Header(header)) = receiver.recv().await else {
+        return Err(AppError::Invalid {
+            field: "文件",
+            reason: "没有读到表头".into(),
+        });
+    };
+    let mut report = ImportReport {
+        headers: header.headers.clone(),
+        unmapped: header
+            .unmapped()
+            .into_iter()
+            .map(|(_, h)| h.to_owned())
+            .collect(),
+        ..ImportReport::default()
+    };
     let mut tx = db.begin().await?;
     let source = sources::insert(&mut tx, SourceKind::Import, file_name, Some(school.id)).await?;
-
-    // Rows repeated in the file, then rows an earlier import already stored.
-    let mut seen = HashSet::new();
-    let mut fresh = Vec::with_capacity(total);
-    for (line, row) in rows {
-        let print = fingerprint(&row);
-        if seen.insert(print.clone()) {
-            fresh.push((line, row, print));
-        } else {
-            report.duplicates += 1;
+    let mut writer = Writer::new(school, source.id, file_name, Some(now.date_naive()));
+    let mut suspended: Option<bulk::SuspendedIndexes> = None;
+    let mut first = true;
+    let mut chunks = 0u64;
+    while let Some(message) = receiver.recv().await {
+        let Message::Chunk(chunk) = message else {
+            continue;
+        };
+        chunks += 1;
+        // The tables grow fourfold between refreshes: a handful of ANALYZEs per import.
+        if matches!(chunks, 2 | 8 | 32 | 128 | 512) {
+            bulk::refresh_statistics(&mut tx).await?;
         }
-    }
-    let prints: Vec<String> = fresh.iter().map(|(_, _, p)| p.clone()).collect();
-    let known = bulk::known_fingerprints(&mut tx, school.id, &prints).await?;
-    let before = fresh.len();
-    fresh.retain(|(_, _, print)| !known.contains(print));
-    report.unchanged = before - fresh.len();
-
-    // Colleges, majors and classes, each created once.
-    let mut colleges = HashMap::new();
-    let mut majors = HashMap::new();
-    let mut classes = HashMap::new();
-    let mut places = Vec::with_capacity(fresh.len());
-    for (_, row, _) in &fresh {
-        let college = match &row.college {
-            Some(name) => {
-                let key = xiaoyou_text::org_name_key(name);
-                match colleges.get(&key) {
-                    Some(id) => Some(*id),
-                    None => {
-                        let id = org::ensure_college(&mut tx, school.id, name).await?;
-                        colleges.insert(key, id);
-                        Some(id)
-                    }
-                }
-            }
-            None => None,
-        };
-        let major = match (&row.major, college) {
-            (Some(name), Some(college)) => {
-                let key = (college, xiaoyou_text::org_name_key(name));
-                match majors.get(&key) {
-                    Some(id) => Some(*id),
-                    None => {
-                        let id = org::ensure_major(&mut tx, college, name).await?;
-                        majors.insert(key, id);
-                        Some(id)
-                    }
-                }
-            }
-            _ => None,
-        };
-        let class = match &row.class {
-            Some(name) => {
-                let key = xiaoyou_text::org_name_key(name);
-                match classes.get(&key) {
-                    Some(id) => Some(*id),
-                    None => {
-                        let id = org::ensure_class(
-                            &mut tx,
-                            &NewClass {
-                                school: school.id,
-                                college,
-                                major,
-                                name,
-                                enrolment_year: row.enrolment_year,
-                                graduation_year: row.graduation_year,
-                                head_teacher: None,
-                                head_teacher_role: None,
-                            },
-                        )
-                        .await?;
-                        classes.insert(key, id);
-                        Some(id)
-                    }
-                }
-            }
-            None => None,
-        };
-        places.push((college, major, class));
-    }
-
-    // The same ID number is the same person, in the database or within the file; everything
-    // else is left to identity resolution, which receives the touched persons.
-    let sealed: Vec<Option<StoredIdCard>> = fresh
-        .iter()
-        .map(|(_, row, _)| {
-            row.id_card.as_ref().map(|id| {
-                let sealed = key.seal(id.expose());
-                StoredIdCard {
-                    hash: sealed.hash,
-                    cipher: sealed.ciphertext,
-                    masked: id.masked(),
-                }
-            })
-        })
-        .collect();
-    let hashes: Vec<String> = sealed.iter().flatten().map(|s| s.hash.clone()).collect();
-    let mut by_hash = bulk::persons_by_id_card_hashes(&mut tx, &hashes).await?;
-    let needed = fresh.len()
-        - sealed
-            .iter()
-            .flatten()
-            .filter(|s| by_hash.contains_key(&s.hash))
-            .count();
-    let mut new_ids = bulk::reserve_person_ids(&mut tx, needed).await?.into_iter();
-
-    let observed_on = Some(now.date_naive());
-    let mut batch = Batch::default();
-    let mut touched = Vec::with_capacity(fresh.len());
-    for (index, ((line, row, print), (college, major, class))) in
-        fresh.into_iter().zip(places).enumerate()
-    {
-        if index % 5_000 == 0 {
-            progress(ImportProgress { done: index, total });
+        if std::mem::take(&mut first) && db.backend() == Backend::Sqlite {
+            suspended = suspend_for_bulk(&mut tx, &chunk).await?;
         }
-        let card = sealed[index].clone();
-        let existing = card.as_ref().and_then(|c| by_hash.get(&c.hash).copied());
-        let person = match existing {
-            Some(person) => person,
-            None => {
-                let id = new_ids
-                    .next()
-                    .ok_or_else(|| AppError::Background("校友编号分配不足".into()))?;
-                if let Some(card) = &card {
-                    by_hash.insert(card.hash.clone(), id);
-                }
-                batch.persons.push(BulkPerson {
-                    id,
-                    name: row.name.clone(),
-                    gender: row.gender,
-                    birth_date: row.birth_date,
-                    id_card: card,
-                    native_region: None,
-                    current_city: row.city.clone(),
-                });
-                id
+        let status = read::progress_of(&chunk, report.imported as u64);
+        report.data_rows = usize::try_from(chunk.data_rows).unwrap_or(usize::MAX);
+        for error in chunk.errors {
+            report.refused += 1;
+            if report.errors.len() < REPORTED_ERRORS {
+                report.errors.push(error);
             }
-        };
-        batch.study_records.push(BulkStudyRecord {
-            person,
-            school: school.id,
-            college,
-            major,
-            class,
-            level: row.level,
-            enrolment_year: row.enrolment_year,
-            graduation_year: row.graduation_year,
-            student_no: row.student_no.clone(),
-            name_as_reported: row.name.as_str().to_owned(),
-            source: source.id,
-            source_ref: Some(match &row.serial {
-                Some(serial) => format!("{file_name}#{line} 序号={serial}"),
-                None => format!("{file_name}#{line}"),
-            }),
-            row_fingerprint: Some(print),
+        }
+        writer.store(&mut tx, chunk.rows, &mut report).await?;
+        progress(ImportProgress {
+            rows_stored: report.imported as u64,
+            ..status
         });
-        let contacts = [
-            (
-                ContactKind::Mobile,
-                row.mobile.as_ref().map(|m| m.expose().to_owned()),
-            ),
-            (
-                ContactKind::Email,
-                row.email.as_ref().map(|e| e.expose().to_owned()),
-            ),
-            (ContactKind::WeChat, row.wechat.clone()),
-            (ContactKind::QQ, row.qq.clone()),
-        ];
-        for (kind, value) in contacts {
-            if let Some(value) = value {
-                batch.contacts.push(BulkContact {
-                    person,
-                    kind,
-                    value,
-                    source: source.id,
-                    observed_on,
-                    verified: false,
-                });
-            }
-        }
-        if let Some(employer) = &row.employer {
-            batch.employments.push(BulkEmployment {
-                person,
-                enterprise: None,
-                employer_name: employer.clone(),
-                title: row.title.clone(),
-                city: row.city.clone(),
-                start_year: None,
-                end_year: None,
-                is_current: true,
-                source: source.id,
-            });
-        }
-        report.imported += 1;
-        touched.push(person);
-        if batch.study_records.len() >= 5_000 {
-            bulk::write_batch(&mut tx, &std::mem::take(&mut batch)).await?;
-        }
     }
-    bulk::write_batch(&mut tx, &batch).await?;
+    if let Some(suspended) = suspended {
+        bulk::restore_indexes_in(&mut tx, suspended).await?;
+    }
+    Ok((tx, report, writer.touched))
+}
+
+/// Rows beyond which a SQLite import drops secondary indexes and builds them again at the end
+/// (once, sorted) instead of maintaining them row by row.
+const BULK_ROWS: f64 = 50_000.0;
+
+/// For a file that will at least double the study records, suspends the indexes the import
+/// does not read, inside its transaction (a rollback brings them back). PostgreSQL is left
+/// alone: dropping an index there would lock readers out for the whole import.
+async fn suspend_for_bulk(
+    tx: &mut Tx,
+    first: &read::Chunk,
+) -> AppResult<Option<bulk::SuspendedIndexes>> {
+    let position = first.position;
+    if position.done == 0 || position.total == 0 {
+        return Ok(None);
+    }
+    let expected = first.data_rows as f64 * position.total as f64 / position.done as f64;
+    let existing = bulk::study_records_estimate(tx).await? as f64;
+    if expected < BULK_ROWS || expected < existing {
+        return Ok(None);
+    }
+    let suspended = bulk::suspend_indexes_in(
+        tx,
+        &["persons", "study_records", "contact_points", "employments"],
+        &["idx_study_records_fingerprint"],
+    )
+    .await?;
+    Ok(Some(suspended))
+}
+
+/// Audits the import, records the run with its error report, commits.
+async fn finish(
+    mut tx: Tx,
+    db: &Db,
+    now: chrono::DateTime<chrono::Utc>,
+    context: &AuditContext,
+    school: &School,
+    file_name: &str,
+    report: &mut ImportReport,
+) -> AppResult<i64> {
     let event = Event {
         action: "import",
         target_kind: "school",
@@ -362,7 +281,7 @@ pub async fn import_roster(
                 "imported": report.imported,
                 "unchanged": report.unchanged,
                 "duplicates": report.duplicates,
-                "refused": report.errors.len(),
+                "refused": report.refused,
             })
             .to_string(),
         ),
@@ -374,7 +293,7 @@ pub async fn import_roster(
         Some(report::error_report(&report.headers, &report.errors)?)
     };
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
-    report.run_id = imports::record(
+    let run_id = imports::record(
         &mut tx,
         &imports::NewImportRun {
             school: school.id,
@@ -384,7 +303,7 @@ pub async fn import_roster(
             imported: count(report.imported),
             unchanged: count(report.unchanged),
             duplicates: count(report.duplicates),
-            refused: count(report.errors.len()),
+            refused: count(report.refused),
             error_report: error_report.as_deref(),
         },
         now,
@@ -392,9 +311,5 @@ pub async fn import_roster(
     .await?;
     tx.commit().await?;
     bulk::sync_sequences(db).await?;
-    progress(ImportProgress { done: total, total });
-    touched.sort();
-    touched.dedup();
-    report.touched_persons = touched;
-    Ok(report)
+    Ok(run_id)
 }

@@ -1,0 +1,318 @@
+//! The reading half of an import, on a thread of its own: rows streamed from the file, the
+//! header found and the school's column choices applied, every row checked, and the good ones
+//! prepared for storing (fingerprint, sealed ID number, organisation keys) so that the writing
+//! half only talks to the database. Rows travel in chunks over a bounded channel, so memory
+//! holds a few chunks, never the file.
+
+use super::mapping::ColumnChoices;
+use super::validate::{self, ValidRow};
+use super::{ImportProgress, RowError};
+use crate::error::{AppError, AppResult};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Seek};
+use std::ops::ControlFlow;
+use tokio::sync::mpsc;
+use xiaoyou_core::{PersonalDataKey, SchoolKind};
+use xiaoyou_sheet::header::HEADER_SEARCH_ROWS;
+use xiaoyou_sheet::{
+    Field, HeaderMap, Position, RawRow, RowKind, SheetInfo, classify_row, find_header, stream_rows,
+};
+use xiaoyou_store::people::StoredIdCard;
+
+/// Rows per chunk handed to the writer.
+pub const CHUNK_ROWS: usize = 4_000;
+
+/// What a file read and checked produces for storing.
+pub trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+/// A good row, ready to store.
+#[derive(Debug)]
+pub struct PreparedRow {
+    pub line: usize,
+    pub row: ValidRow,
+    pub fingerprint: String,
+    pub id_card: Option<StoredIdCard>,
+    pub college_key: Option<String>,
+    pub major_key: Option<String>,
+    pub class_key: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Chunk {
+    pub rows: Vec<PreparedRow>,
+    pub errors: Vec<RowError>,
+    /// Data rows read so far in the file (good and refused).
+    pub data_rows: u64,
+    pub position: Position,
+}
+
+#[derive(Debug)]
+pub enum Message {
+    Header(HeaderMap),
+    Chunk(Chunk),
+}
+
+/// What the reader needs to know.
+pub struct ReadPlan {
+    pub school_kind: SchoolKind,
+    pub current_year: i32,
+    pub choices: ColumnChoices,
+    pub default_college: Option<String>,
+    pub key: PersonalDataKey,
+}
+
+/// Organisation names repeat row after row; their keys are computed once per name.
+#[derive(Default)]
+struct OrgKeys {
+    known: std::collections::HashMap<String, String>,
+}
+
+impl OrgKeys {
+    /// Distinct names remembered at most; a file with more starts over (memory stays bounded).
+    const LIMIT: usize = 50_000;
+
+    fn key(&mut self, name: Option<&str>) -> Option<String> {
+        let name = name?;
+        if let Some(key) = self.known.get(name) {
+            return Some(key.clone());
+        }
+        if self.known.len() >= Self::LIMIT {
+            self.known.clear();
+        }
+        let key = xiaoyou_text::org_name_key(name);
+        self.known.insert(name.to_owned(), key.clone());
+        Some(key)
+    }
+}
+
+/// The fingerprint of a row's content: the same person at the same place and time, however
+/// the file around it changed (line numbers and serial numbers do not count).
+pub fn fingerprint(row: &ValidRow) -> String {
+    fingerprint_with_keys(
+        row,
+        [
+            row.college.as_deref().map(xiaoyou_text::org_name_key),
+            row.major.as_deref().map(xiaoyou_text::org_name_key),
+            row.class.as_deref().map(xiaoyou_text::org_name_key),
+        ],
+    )
+}
+
+/// [`fingerprint`] with the college, major and class keys already computed.
+fn fingerprint_with_keys(row: &ValidRow, org_keys: [Option<String>; 3]) -> String {
+    let mut hasher = Sha256::new();
+    let [college, major, class] = org_keys;
+    let parts = [
+        Some(xiaoyou_text::name_key(row.name.as_str())),
+        row.id_card.as_ref().map(|c| c.expose().to_owned()),
+        row.student_no.clone(),
+        college,
+        major,
+        class,
+        Some(row.level.code().to_owned()),
+        row.enrolment_year.map(|y| y.to_string()),
+        row.graduation_year.map(|y| y.to_string()),
+        row.mobile.as_ref().map(|m| m.expose().to_owned()),
+    ];
+    for part in parts {
+        let part = part.unwrap_or_default();
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Finds the header among the first rows and applies the school's choices.
+pub fn resolve_header(head: &[RawRow], choices: &ColumnChoices) -> AppResult<HeaderMap> {
+    let cells: Vec<Vec<String>> = head.iter().map(|r| r.cells.clone()).collect();
+    let header = find_header(&cells)
+        .map_err(|e| AppError::Invalid {
+            field: "表头",
+            reason: e.to_string(),
+        })?
+        .with_choices(|column, text| choices.choose(column, text));
+    if header.column_of(Field::Name).is_none() {
+        return Err(AppError::Invalid {
+            field: "表头",
+            reason: "缺少必需的“姓名”列".into(),
+        });
+    }
+    Ok(header)
+}
+
+fn prepare(
+    line: usize,
+    row: ValidRow,
+    key: &PersonalDataKey,
+    org_keys: &mut OrgKeys,
+) -> PreparedRow {
+    let id_card = row.id_card.as_ref().map(|id| {
+        let sealed = key.seal(id.expose());
+        StoredIdCard {
+            hash: sealed.hash,
+            cipher: sealed.ciphertext,
+            masked: id.masked(),
+        }
+    });
+    let college_key = org_keys.key(row.college.as_deref());
+    let major_key = org_keys.key(row.major.as_deref());
+    let class_key = org_keys.key(row.class.as_deref());
+    PreparedRow {
+        line,
+        fingerprint: fingerprint_with_keys(
+            &row,
+            [college_key.clone(), major_key.clone(), class_key.clone()],
+        ),
+        id_card,
+        college_key,
+        major_key,
+        class_key,
+        row,
+    }
+}
+
+/// The state of the reading half while rows stream by.
+struct Reader<'a> {
+    plan: &'a ReadPlan,
+    sender: &'a mpsc::Sender<Message>,
+    head: Vec<RawRow>,
+    header: Option<HeaderMap>,
+    chunk: Chunk,
+    data_rows: u64,
+    failure: Option<AppError>,
+    org_keys: OrgKeys,
+}
+
+impl Reader<'_> {
+    fn send(&mut self, message: Message) -> ControlFlow<()> {
+        // The writer went away (it failed); it reports why.
+        if self.sender.blocking_send(message).is_err() {
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn begin(&mut self) -> ControlFlow<()> {
+        match resolve_header(&self.head, &self.plan.choices) {
+            Ok(header) => {
+                let head = std::mem::take(&mut self.head);
+                self.send(Message::Header(header.clone()))?;
+                let first = header.header_row + 1;
+                self.header = Some(header);
+                for row in head.into_iter().skip(first) {
+                    self.check(row)?;
+                }
+                ControlFlow::Continue(())
+            }
+            Err(e) => {
+                self.failure = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    }
+
+    fn visit(&mut self, row: RawRow, position: Position) -> ControlFlow<()> {
+        self.chunk.position = position;
+        if self.header.is_none() {
+            self.head.push(row);
+            if self.head.len() > HEADER_SEARCH_ROWS {
+                return self.begin();
+            }
+            return ControlFlow::Continue(());
+        }
+        self.check(row)
+    }
+
+    fn check(&mut self, row: RawRow) -> ControlFlow<()> {
+        let Some(header) = &self.header else {
+            return ControlFlow::Continue(());
+        };
+        if classify_row(&row.cells, header) != RowKind::Data {
+            return ControlFlow::Continue(());
+        }
+        self.data_rows += 1;
+        match validate::validate(
+            header,
+            &row.cells,
+            self.plan.school_kind,
+            self.plan.current_year,
+        ) {
+            Ok(mut valid) => {
+                if valid.college.is_none() {
+                    valid.college.clone_from(&self.plan.default_college);
+                }
+                self.chunk
+                    .rows
+                    .push(prepare(row.line, valid, &self.plan.key, &mut self.org_keys));
+            }
+            Err(problems) => self.chunk.errors.push(RowError {
+                line: row.line,
+                cells: row.cells,
+                problems,
+            }),
+        }
+        if self.chunk.rows.len() + self.chunk.errors.len() >= CHUNK_ROWS {
+            return self.flush();
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn flush(&mut self) -> ControlFlow<()> {
+        let position = self.chunk.position;
+        let mut chunk = std::mem::take(&mut self.chunk);
+        chunk.data_rows = self.data_rows;
+        self.chunk.position = position;
+        self.send(Message::Chunk(chunk))
+    }
+}
+
+/// Reads the whole file, sending the header and then chunks of checked rows. Ends with an
+/// error when the file as a whole cannot be imported.
+pub fn read_and_check(
+    source: Box<dyn ReadSeek>,
+    plan: &ReadPlan,
+    sender: &mpsc::Sender<Message>,
+) -> AppResult<SheetInfo> {
+    let mut reader = Reader {
+        plan,
+        sender,
+        head: Vec::new(),
+        header: None,
+        chunk: Chunk::default(),
+        data_rows: 0,
+        failure: None,
+        org_keys: OrgKeys::default(),
+    };
+    let info =
+        stream_rows(source, &mut |row, position| reader.visit(row, position)).map_err(|e| {
+            AppError::Invalid {
+                field: "文件",
+                reason: e.to_string(),
+            }
+        })?;
+    if reader.failure.is_none() && reader.header.is_none() {
+        let _ = reader.begin();
+    }
+    if let Some(failure) = reader.failure {
+        return Err(failure);
+    }
+    if reader.data_rows == 0 {
+        return Err(AppError::Invalid {
+            field: "文件",
+            reason: "表头下没有数据行".into(),
+        });
+    }
+    let _ = reader.flush();
+    Ok(info)
+}
+
+/// Progress as the reader saw it, for the writer to pass on.
+pub fn progress_of(chunk: &Chunk, stored: u64) -> ImportProgress {
+    ImportProgress {
+        rows_read: chunk.data_rows,
+        rows_stored: stored,
+        done: chunk.position.done,
+        total: chunk.position.total,
+    }
+}
