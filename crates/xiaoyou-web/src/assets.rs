@@ -14,3 +14,16 @@ pub async fn stylesheet() -> impl IntoResponse {
         STYLESHEET,
     )
 }
+
+const IMPORT_SCRIPT: &str = include_str!("../assets/import.js");
+
+/// Keeps an import job's progress current without reloading the page.
+pub async fn import_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        IMPORT_SCRIPT,
+    )
+}

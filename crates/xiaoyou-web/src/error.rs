@@ -26,6 +26,10 @@ pub enum WebError {
     KeyMismatch,
     #[error("{0}")]
     App(xiaoyou_app::AppError),
+    #[error("{0}")]
+    Storage(String),
+    #[error("{0}")]
+    Unavailable(&'static str),
 }
 
 impl From<xiaoyou_app::AppError> for WebError {
@@ -55,12 +59,14 @@ impl WebError {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::Csrf | WebError::Forbidden => StatusCode::FORBIDDEN,
             WebError::BadUpload => StatusCode::BAD_REQUEST,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::App(xiaoyou_app::AppError::Invalid { .. }) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             WebError::Store(_)
             | WebError::Render(_)
             | WebError::App(_)
+            | WebError::Storage(_)
             | WebError::KeyMissing
             | WebError::KeyMismatch => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -75,6 +81,8 @@ impl WebError {
             WebError::Forbidden => "forbidden",
             WebError::BadUpload => "bad_upload",
             WebError::App(_) => "invalid",
+            WebError::Storage(_) => "file_storage",
+            WebError::Unavailable(_) => "unavailable",
             WebError::KeyMissing | WebError::KeyMismatch => "data_key",
         }
     }
@@ -88,6 +96,16 @@ impl IntoResponse for WebError {
                 "页面不存在",
                 format!("{self}，它可能已被删除，或链接有误。"),
             ),
+            WebError::Forbidden => (
+                "没有权限",
+                "您的账号没有执行此操作的权限。如需开通，请联系本单位管理员。".to_owned(),
+            ),
+            WebError::Csrf
+            | WebError::BadUpload
+            | WebError::Unavailable(_)
+            | WebError::App(xiaoyou_app::AppError::Invalid { .. }) => {
+                ("请求未完成", self.to_string())
+            }
             _ => {
                 tracing::error!(code = self.code(), error = %self, "请求处理失败");
                 (

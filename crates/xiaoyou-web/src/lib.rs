@@ -18,6 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use xiaoyou_app::auth::SessionPolicy;
+use xiaoyou_app::import::jobs::ImportJobs;
 use xiaoyou_core::{Clock, PersonalDataKey, RegionCode, SystemClock};
 use xiaoyou_store::Db;
 
@@ -37,6 +38,7 @@ struct StateInner {
     policy: SessionPolicy,
     key: Option<PersonalDataKey>,
     secure_cookies: bool,
+    jobs: Option<ImportJobs>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
                 policy: SessionPolicy::default(),
                 key: None,
                 secure_cookies: false,
+                jobs: None,
             }),
         }
     }
@@ -61,6 +64,7 @@ impl AppState {
             policy: shared.policy,
             key: shared.key.clone(),
             secure_cookies: shared.secure_cookies,
+            jobs: shared.jobs.clone(),
         });
         let mut inner = inner;
         change(&mut inner);
@@ -72,6 +76,11 @@ impl AppState {
     /// The key that decrypts ID numbers for an audited unmasking.
     pub fn with_key(self, key: PersonalDataKey) -> Self {
         self.rebuild(|inner| inner.key = Some(key))
+    }
+
+    /// The background import jobs (uploads wait in their directory for the column mapping).
+    pub fn with_jobs(self, jobs: ImportJobs) -> Self {
+        self.rebuild(|inner| inner.jobs = Some(jobs))
     }
 
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
@@ -105,6 +114,10 @@ impl AppState {
 
     pub fn secure_cookies(&self) -> bool {
         self.inner.secure_cookies
+    }
+
+    pub fn jobs(&self) -> Option<&ImportJobs> {
+        self.inner.jobs.as_ref()
     }
 }
 
@@ -152,6 +165,20 @@ pub fn router(state: AppState) -> Router {
             "/imports/{id}/errors.xlsx",
             get(pages::import::error_report),
         )
+        .route("/imports/jobs/{id}", get(pages::import_job::show))
+        .route(
+            "/imports/jobs/{id}/mapping",
+            axum::routing::post(pages::import_job::confirm),
+        )
+        .route(
+            "/imports/jobs/{id}/cancel",
+            axum::routing::post(pages::import_job::cancel),
+        )
+        .route(
+            "/imports/jobs/{id}/progress",
+            get(pages::import_job::progress),
+        )
+        .route("/assets/import.js", get(assets::import_script))
         .route(
             "/admin/users/{id}/grants",
             axum::routing::post(pages::admin::change_grant),

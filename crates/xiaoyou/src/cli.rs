@@ -167,6 +167,9 @@ pub struct ImportArgs {
     /// 学校名称或编号
     #[arg(long)]
     pub school: String,
+    /// 名册没有“学院”列（或该列为空）时，校友所属的学院
+    #[arg(long)]
+    pub college: Option<String>,
     /// 错误报告的保存位置，默认与名册同目录的“文件名.错误报告.xlsx”
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,

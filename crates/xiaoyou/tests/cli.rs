@@ -425,7 +425,98 @@ async fn import_from_the_command_line(t: &TestDb) {
     assert!(err.contains("找不到学校"), "{err}");
 }
 
+/// An import killed mid-way leaves nothing behind (one transaction); run again, it imports
+/// everything. Rows without a college column go to the college named on the command line.
+async fn killed_import_leaves_nothing_and_runs_again(t: &TestDb) {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = scratch_dir("killed-import");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_, key, _) = run(xiaoyou().args(["config", "generate-key"]));
+    let (ok, _, err) = run(on(t).args([
+        "school",
+        "add",
+        "湖南城市学院",
+        "--kind",
+        "本科高校",
+        "--city",
+        "益阳",
+    ]));
+    assert!(ok, "{err}");
+    let roster = dir.join("大名册.csv");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&roster).unwrap());
+    writeln!(file, "姓名,手机号码,专业,毕业年份").unwrap();
+    let rows = 60_000;
+    let surnames = ["王", "李", "张", "刘", "陈", "杨", "黄", "周"];
+    let given = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "勇", "艳"];
+    for i in 0..rows {
+        let name = format!(
+            "{}{}{}",
+            surnames[i % 8],
+            given[i / 8 % 10],
+            given[i / 80 % 10]
+        );
+        writeln!(
+            file,
+            "{name},1{}{:09},土木工程,{}",
+            3 + i % 7,
+            i,
+            2000 + i % 20
+        )
+        .unwrap();
+    }
+    file.flush().unwrap();
+    drop(file);
+
+    let mut child = on(t)
+        .env("XIAOYOU_DATA_KEY", key.trim())
+        .arg("import")
+        .arg(&roster)
+        .args(["--school", "湖南城市学院", "--college", "土木工程学院"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        // Rows are stored (inside the transaction) and the file is far from done: kill it.
+        if line.starts_with("导入进度") && !line.contains("已写入 0 行") && !line.contains("100%")
+        {
+            child.kill().unwrap();
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed mid-import: {seen:?}");
+    assert_eq!(
+        xiaoyou_store::stats::totals(&t.db)
+            .await
+            .unwrap()
+            .study_records,
+        0,
+        "nothing of a killed import remains"
+    );
+
+    let (ok, out, err) = run(on(t)
+        .env("XIAOYOU_DATA_KEY", key.trim())
+        .arg("import")
+        .arg(&roster)
+        .args(["--school", "湖南城市学院", "--college", "土木工程学院"]));
+    assert!(ok, "{err}");
+    assert!(out.contains(&format!("新导入 {rows}")), "{out}");
+    assert!(
+        err.contains("导入进度 100%"),
+        "progress is printed without a terminal: {err}"
+    );
+    let totals = xiaoyou_store::stats::totals(&t.db).await.unwrap();
+    assert_eq!(totals.study_records, rows as i64);
+    assert_eq!(totals.colleges, 1, "the college from --college");
+}
+
 backend_tests!(
+    killed_import_leaves_nothing_and_runs_again,
     import_from_the_command_line,
     first_admin_and_audit_verification,
     schools_are_added_once_whatever_the_spelling,

@@ -1,4 +1,5 @@
-//! Importing a roster in the browser: upload, see what was imported and what was refused,
+//! Importing a roster in the browser: upload the file (kept on the server as an import job),
+//! confirm the columns, watch the import's progress, see what was imported and refused,
 //! download the error report, fix and upload again.
 
 use super::files::download;
@@ -7,26 +8,13 @@ use crate::error::WebError;
 use crate::session::{Nav, Signed};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::response::{Html, Response};
-use xiaoyou_app::AppError;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use tokio::io::AsyncWriteExt;
 use xiaoyou_app::export::ExportFile;
-use xiaoyou_app::import;
-use xiaoyou_core::Action;
-use xiaoyou_store::imports;
+use xiaoyou_app::import::jobs::ImportJobs;
+use xiaoyou_core::{Action, UserId};
 use xiaoyou_store::org::School;
-
-struct ResultView {
-    run_id: i64,
-    file_name: String,
-    data_rows: usize,
-    imported: usize,
-    unchanged: usize,
-    duplicates: usize,
-    refused: usize,
-    unmapped: String,
-    /// The first refused rows: line and reasons.
-    errors: Vec<(usize, String)>,
-}
+use xiaoyou_store::{import_jobs, imports};
 
 struct RunLine {
     id: i64,
@@ -38,6 +26,13 @@ struct RunLine {
     has_report: bool,
 }
 
+struct JobLine {
+    id: i64,
+    time: String,
+    file_name: String,
+    stage: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "import.html")]
 struct ImportPage {
@@ -46,12 +41,23 @@ struct ImportPage {
     school_id: i64,
     school_name: String,
     error: Option<String>,
-    result: Option<ResultView>,
+    jobs: Vec<JobLine>,
     runs: Vec<RunLine>,
 }
 
+/// Beijing time, as offices read it.
+pub(crate) fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    (at + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// A school the actor may import into: seen as a whole and editable.
-async fn importable_school(state: &AppState, signed: &Signed, id: i64) -> Result<School, WebError> {
+pub(crate) async fn importable_school(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+) -> Result<School, WebError> {
     let school = super::visible_school(state, signed.actor(), id).await?;
     if !signed.actor().scope(Action::Edit).covers_school(school.id) {
         return Err(WebError::Forbidden);
@@ -59,26 +65,40 @@ async fn importable_school(state: &AppState, signed: &Signed, id: i64) -> Result
     Ok(school)
 }
 
+pub(crate) fn jobs_of(state: &AppState) -> Result<&ImportJobs, WebError> {
+    state.jobs().ok_or(WebError::Unavailable(
+        "本服务未开启导入功能（缺少导入文件目录）",
+    ))
+}
+
 async fn page(
     state: &AppState,
     signed: &Signed,
     school: School,
     error: Option<String>,
-    result: Option<ResultView>,
 ) -> Result<Html<String>, WebError> {
     let runs = imports::recent_of_school(state.db(), school.id, 10)
         .await?
         .into_iter()
         .map(|run| RunLine {
             id: run.id,
-            time: (run.created_at + chrono::Duration::hours(8))
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
+            time: local_time(run.created_at),
             file_name: run.file_name,
             imported: run.imported,
             unchanged: run.unchanged,
             refused: run.refused,
             has_report: run.has_error_report,
+        })
+        .collect();
+    let jobs = import_jobs::recent_of_school(state.db(), school.id, 10)
+        .await?
+        .into_iter()
+        .filter(|job| !job.stage.is_finished())
+        .map(|job| JobLine {
+            id: job.id,
+            time: local_time(job.created_at),
+            file_name: job.file_name,
+            stage: job.stage.label(),
         })
         .collect();
     let page = ImportPage {
@@ -87,7 +107,7 @@ async fn page(
         school_id: school.id.get(),
         school_name: school.name,
         error,
-        result,
+        jobs,
         runs,
     };
     Ok(Html(page.render()?))
@@ -99,18 +119,21 @@ pub async fn form(
     Path(id): Path<i64>,
 ) -> Result<Html<String>, WebError> {
     let school = importable_school(&state, &signed, id).await?;
-    page(&state, &signed, school, None, None).await
+    page(&state, &signed, school, None).await
 }
 
+/// Receives the file straight to disk (never whole in memory) and opens a job for it; the
+/// column mapping page comes next.
 pub async fn upload(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<i64>,
     mut multipart: Multipart,
-) -> Result<Html<String>, WebError> {
+) -> Result<Response, WebError> {
+    let jobs = jobs_of(&state)?;
     let mut csrf = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart
+    let mut received: Option<(String, std::path::PathBuf, u64)> = None;
+    while let Some(mut field) = multipart
         .next_field()
         .await
         .map_err(|_| WebError::BadUpload)?
@@ -119,75 +142,80 @@ pub async fn upload(
             Some("csrf") => csrf = field.text().await.map_err(|_| WebError::BadUpload)?,
             Some("file") => {
                 let name = field.file_name().unwrap_or("名册").to_owned();
-                let bytes = field.bytes().await.map_err(|_| WebError::BadUpload)?;
-                file = Some((name, bytes.to_vec()));
+                let path = jobs.upload_path();
+                let mut file = tokio::fs::File::create(&path)
+                    .await
+                    .map_err(|e| WebError::Storage(format!("无法保存上传的文件：{e}")))?;
+                let mut size = 0u64;
+                loop {
+                    let chunk = match field.chunk().await {
+                        Ok(Some(chunk)) => chunk,
+                        Ok(None) => break,
+                        Err(_) => {
+                            let _ = tokio::fs::remove_file(&path).await;
+                            return Err(WebError::BadUpload);
+                        }
+                    };
+                    size += chunk.len() as u64;
+                    if let Err(e) = file.write_all(&chunk).await {
+                        let _ = tokio::fs::remove_file(&path).await;
+                        return Err(WebError::Storage(format!("无法保存上传的文件：{e}")));
+                    }
+                }
+                file.flush()
+                    .await
+                    .map_err(|e| WebError::Storage(format!("无法保存上传的文件：{e}")))?;
+                received = Some((name, path, size));
             }
             _ => {}
         }
     }
-    signed.check_csrf(&csrf)?;
-    let school = importable_school(&state, &signed, id).await?;
-    let Some((file_name, bytes)) = file.filter(|(_, bytes)| !bytes.is_empty()) else {
-        return page(
+    let discard = |received: &Option<(String, std::path::PathBuf, u64)>| {
+        if let Some((_, path, _)) = received {
+            let _ = std::fs::remove_file(path);
+        }
+    };
+    if let Err(e) = signed.check_csrf(&csrf) {
+        discard(&received);
+        return Err(e);
+    }
+    let school = match importable_school(&state, &signed, id).await {
+        Ok(school) => school,
+        Err(e) => {
+            discard(&received);
+            return Err(e);
+        }
+    };
+    let Some((file_name, path, size)) = received else {
+        return Ok(page(
             &state,
             &signed,
             school,
-            Some("请选择要上传的名册文件（文件不能为空）".into()),
-            None,
+            Some("请选择要上传的名册文件".into()),
         )
-        .await;
+        .await?
+        .into_response());
     };
-    let key = state.key().ok_or(WebError::KeyMissing)?;
-    let result = import::import_roster(
-        state.db(),
-        state.clock(),
-        key,
-        &signed.audit_context(),
-        &school,
-        &file_name,
-        &bytes,
-        &mut |_| {},
-    )
-    .await;
-    match result {
-        Ok(report) => {
-            let view = ResultView {
-                run_id: report.run_id,
-                file_name,
-                data_rows: report.data_rows,
-                imported: report.imported,
-                unchanged: report.unchanged,
-                duplicates: report.duplicates,
-                refused: report.errors.len(),
-                unmapped: report.unmapped.join("、"),
-                errors: report
-                    .errors
-                    .iter()
-                    .take(50)
-                    .map(|e| {
-                        let reasons: Vec<String> = e
-                            .problems
-                            .iter()
-                            .map(|p| format!("{}：{}", p.column, p.reason))
-                            .collect();
-                        (e.line, reasons.join("；"))
-                    })
-                    .collect(),
-            };
-            page(&state, &signed, school, None, Some(view)).await
-        }
-        Err(AppError::Invalid { reason, .. }) => {
-            page(
-                &state,
-                &signed,
-                school,
-                Some(format!("{file_name} 未导入：{reason}")),
-                None,
-            )
-            .await
-        }
-        Err(other) => Err(other.into()),
+    if size == 0 {
+        let _ = std::fs::remove_file(&path);
+        return Ok(page(
+            &state,
+            &signed,
+            school,
+            Some(format!("{file_name} 是空文件，未导入")),
+        )
+        .await?
+        .into_response());
     }
+    let job = jobs
+        .create(
+            school.id,
+            Some(UserId(signed.actor().user.get())),
+            &file_name,
+            &path,
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/imports/jobs/{job}")).into_response())
 }
 
 pub async fn error_report(

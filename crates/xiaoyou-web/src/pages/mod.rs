@@ -9,6 +9,7 @@ pub mod college;
 pub mod files;
 pub mod home;
 pub mod import;
+pub mod import_job;
 pub mod login;
 pub mod person;
 pub mod school;

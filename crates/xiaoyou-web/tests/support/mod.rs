@@ -11,6 +11,7 @@ use xiaoyou_app::auth::SessionPolicy;
 use xiaoyou_app::auth::sessions;
 use xiaoyou_app::auth::users::{self, NewAccount};
 use xiaoyou_app::demo::{self, DemoOptions};
+use xiaoyou_app::import::jobs::ImportJobs;
 use xiaoyou_core::{Grant, PersonalDataKey, RegionCode, SystemClock};
 use xiaoyou_store::Db;
 use xiaoyou_web::{AppState, router};
@@ -25,8 +26,24 @@ pub struct Response {
     pub bytes: Vec<u8>,
 }
 
+/// The application over a test database, with import jobs keeping files in a fresh scratch
+/// directory (tests run queued jobs with `jobs().run_next()`).
 pub fn state(db: &Db, key: &PersonalDataKey) -> AppState {
-    AppState::new(db.clone(), RegionCode::new(430_000).unwrap()).with_key(key.clone())
+    let directory = std::env::temp_dir().join(format!(
+        "xiaoyou-web-test-imports-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let jobs = ImportJobs::new(
+        db.clone(),
+        key.clone(),
+        std::sync::Arc::new(SystemClock),
+        directory,
+    )
+    .unwrap();
+    AppState::new(db.clone(), RegionCode::new(430_000).unwrap())
+        .with_key(key.clone())
+        .with_jobs(jobs)
 }
 
 pub async fn seeded(db: &Db, records: u64) -> PersonalDataKey {

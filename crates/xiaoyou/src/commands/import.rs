@@ -5,16 +5,17 @@ use crate::cli::ImportArgs;
 use crate::config::Config;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xiaoyou_app::audit::AuditContext;
-use xiaoyou_app::import::{self, report};
+use xiaoyou_app::import::{self, ImportOptions, report};
 use xiaoyou_core::{SchoolId, SystemClock};
 use xiaoyou_store::org;
 
 pub async fn run(config: &Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    let bytes =
-        std::fs::read(&args.file).with_context(|| format!("无法读取 {}", args.file.display()))?;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("无法读取 {}", args.file.display()))?;
     let key = super::data_key(config)?.ok_or_else(|| {
         anyhow::anyhow!("未配置个人信息加密密钥（data_key / XIAOYOU_DATA_KEY），无法保存身份证号")
     })?;
@@ -34,25 +35,50 @@ pub async fn run(config: &Config, args: &ImportArgs) -> anyhow::Result<ExitCode>
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "名册".to_owned());
-    let bar = ProgressBar::new(0);
+    // Progress in thousandths of the file; rows and pace in the message.
+    let bar = ProgressBar::new(1000);
     bar.set_style(
-        ProgressStyle::with_template("导入 [{bar:32}] {pos}/{len} 行 · {per_sec} · 预计剩余 {eta}")
+        ProgressStyle::with_template("导入 [{bar:32}] {percent:>3}% · {msg} · 预计剩余 {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
     let reporter = bar.clone();
+    let started = std::time::Instant::now();
+    // Without a terminal (logs, scripts) the bar is hidden: a line per percent instead.
+    let plain = !std::io::stderr().is_terminal();
+    let mut last_percent = None;
     let context = AuditContext::system("xiaoyou import");
-    let result = import::import_roster(
+    let options = ImportOptions {
+        choices: import::saved_choices(&db, &school).await?,
+        default_college: args.college.clone(),
+    };
+    let result = import::import_file(
         &db,
         &SystemClock,
         &key,
         &context,
         &school,
         &file_name,
-        &bytes,
+        Box::new(file),
+        options,
         &mut move |p| {
-            reporter.set_length(p.total as u64);
-            reporter.set_position(p.done as u64);
+            let seconds = started.elapsed().as_secs_f64().max(0.001);
+            let status = format!(
+                "已读 {} 行，已写入 {} 行，{:.0} 行/秒",
+                p.rows_read,
+                p.rows_stored,
+                p.rows_read as f64 / seconds
+            );
+            let percent = (p.fraction() * 100.0) as u32;
+            if plain {
+                if last_percent != Some(percent) && p.rows_read > 0 {
+                    eprintln!("导入进度 {percent}%：{status}");
+                    last_percent = Some(percent);
+                }
+            } else {
+                reporter.set_position((p.fraction() * 1000.0) as u64);
+                reporter.set_message(status);
+            }
         },
     )
     .await;
@@ -72,7 +98,7 @@ pub async fn run(config: &Config, args: &ImportArgs) -> anyhow::Result<ExitCode>
         report.imported,
         report.unchanged,
         report.duplicates,
-        report.errors.len()
+        report.refused
     );
     if !report.unmapped.is_empty() {
         println!("未识别的列（未导入）：{}", report.unmapped.join("、"));
@@ -90,6 +116,12 @@ pub async fn run(config: &Config, args: &ImportArgs) -> anyhow::Result<ExitCode>
             "有误的行已写入错误报告：{}（修改后可直接再次导入）",
             path.display()
         );
+        if report.refused > report.errors.len() {
+            println!(
+                "有误的行较多，错误报告只列出前 {} 行，请先修正这些行的共性问题",
+                report.errors.len()
+            );
+        }
         for error in report.errors.iter().take(5) {
             let reasons: Vec<String> = error
                 .problems

@@ -3,7 +3,9 @@
 use crate::config::Config;
 use anyhow::Context;
 use std::net::SocketAddr;
-use xiaoyou_core::PersonalDataKey;
+use std::sync::Arc;
+use xiaoyou_app::import::jobs::ImportJobs;
+use xiaoyou_core::{PersonalDataKey, SystemClock};
 use xiaoyou_store::Db;
 use xiaoyou_web::{AppState, router};
 
@@ -18,7 +20,16 @@ pub async fn serve(
         .await
         .with_context(|| format!("无法监听 {listen}（端口可能已被占用，可用 --listen 换一个）"))?;
     println!("服务已启动：请在浏览器打开 http://{listen}/ （按 Ctrl+C 停止）");
-    let state = AppState::new(db.clone(), province).with_key(key);
+    let jobs = ImportJobs::new(
+        db.clone(),
+        key.clone(),
+        Arc::new(SystemClock),
+        config.data_dir.join("imports"),
+    )?;
+    let worker = jobs.spawn_worker();
+    let state = AppState::new(db.clone(), province)
+        .with_key(key)
+        .with_jobs(jobs);
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -28,6 +39,8 @@ pub async fn serve(
     })
     .await
     .context("服务异常退出")?;
+    // A job cut off here was rolled back with its transaction; it runs again on the next start.
+    worker.abort();
     db.close().await;
     println!("服务已停止");
     Ok(())
