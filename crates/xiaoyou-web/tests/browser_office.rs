@@ -10,21 +10,17 @@
 
 mod support;
 
-use anyhow::{Context, anyhow, ensure};
-use calamine::{Reader, Xlsx};
+use anyhow::{Context, ensure};
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::time::Duration;
-use support::{PASSWORD, seeded, state};
-use xiaoyou_app::audit::AuditContext;
-use xiaoyou_app::auth::users::{self, NewAccount};
-use xiaoyou_core::{Grant, OrgNode, PersonalDataKey, Role, SystemClock};
+use support::site::{Site, backend, create_account, sheet_rows, site_state};
+use support::{PASSWORD, seeded};
+use xiaoyou_core::{Grant, OrgNode, PersonalDataKey, Role};
 use xiaoyou_store::org::{Class, College, School};
 use xiaoyou_store::people::RegisterEntry;
 use xiaoyou_store::{Db, audit, org, people, stats};
 use xiaoyou_testkit::browser::Browser;
 use xiaoyou_testkit::{TestDb, backend_tests};
-use xiaoyou_web::AppState;
 
 const REGISTER_HEADERS: [&str; 7] = [
     "学号",
@@ -35,66 +31,6 @@ const REGISTER_HEADERS: [&str; 7] = [
     "职务",
     "所在城市",
 ];
-
-/// The application on a real socket, as the browser needs it; stopped on drop.
-struct Site {
-    base: String,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Site {
-    async fn start(app: AppState) -> Site {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        // As `xiaoyou serve` does: handlers see the client's address (audit rows record it).
-        let service = xiaoyou_web::router(app).into_make_service_with_connect_info::<SocketAddr>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, service).await.unwrap();
-        });
-        Site { base, server }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Site {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-fn backend(t: &TestDb) -> &'static str {
-    if t.postgres_url().is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    }
-}
-
-/// The site over plain HTTP on 127.0.0.1: cookies without `Secure`, as a deployment without
-/// TLS would set them.
-fn site_state(db: &Db, key: &PersonalDataKey) -> AppState {
-    state(db, key).with_secure_cookies(false)
-}
-
-async fn create_account(db: &Db, username: &str, display_name: &str, grants: &[Grant]) {
-    users::create(
-        db,
-        &SystemClock,
-        &AuditContext::system("test"),
-        None,
-        &NewAccount {
-            username,
-            display_name,
-            password: Some(PASSWORD),
-            grants,
-        },
-    )
-    .await
-    .unwrap();
-}
 
 /// A class of the demo data with someone's phone in its register, and where it sits.
 struct Walk {
@@ -124,19 +60,6 @@ async fn pick_class(db: &Db) -> Walk {
         }
     }
     panic!("the demo data has a class with a phone number in its register");
-}
-
-/// Every cell of a sheet as text, row by row.
-fn sheet_rows(path: &std::path::Path) -> anyhow::Result<Vec<Vec<String>>> {
-    let mut workbook: Xlsx<_> = calamine::open_workbook(path)
-        .with_context(|| format!("opening the download {}", path.display()))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| anyhow!("the workbook has no sheet"))??;
-    Ok(range
-        .rows()
-        .map(|row| row.iter().map(ToString::to_string).collect())
-        .collect())
 }
 
 async fn school_office_in_the_browser(t: &TestDb) {
