@@ -16,6 +16,7 @@ pub mod db;
 pub mod enterprises;
 pub mod error;
 pub mod import_jobs;
+pub mod identity;
 pub mod imports;
 pub mod migrate;
 pub mod org;

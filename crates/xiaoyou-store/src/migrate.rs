@@ -43,6 +43,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_import_jobs.sql"),
         postgres: include_str!("../migrations/postgres/0005_import_jobs.sql"),
     },
+    Migration {
+        version: 6,
+        name: "identity",
+        sqlite: include_str!("../migrations/sqlite/0006_identity.sql"),
+        postgres: include_str!("../migrations/postgres/0006_identity.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

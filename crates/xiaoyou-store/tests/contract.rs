@@ -1286,3 +1286,157 @@ async fn consents_latest_statement_wins(t: &TestDb) {
 }
 
 backend_tests!(consents_latest_statement_wins);
+
+/// Merging moves a person's rows to the survivor and remembers them; undoing puts every row
+/// back; a person merged away is not merged again; distinct pairs are remembered.
+async fn merges_move_rows_and_undo_restores(t: &TestDb) {
+    use xiaoyou_store::identity::{self, MergeKind, PlannedMerge};
+    let db = &t.db;
+    seed_regions(db).await;
+    let school = new_school(db, "湖南大学", SchoolKind::University).await;
+    let mut tx = db.begin().await.unwrap();
+    let source = sources::insert(&mut tx, SourceKind::Import, "名册.xlsx", Some(school.id))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let first = bulk::next_person_id(db).await.unwrap().get();
+    let mut batch = Batch::default();
+    for i in 0..3 {
+        let person = PersonId(first + i);
+        batch.persons.push(BulkPerson {
+            id: person,
+            name: PersonName::parse("王伟").unwrap(),
+            gender: Some(Gender::Male),
+            birth_date: NaiveDate::from_ymd_opt(1990, 5, 1),
+            id_card: None,
+            native_region: None,
+            current_city: None,
+        });
+        batch.study_records.push(BulkStudyRecord {
+            person,
+            school: school.id,
+            college: None,
+            major: None,
+            class: None,
+            level: StudyLevel::Bachelor,
+            enrolment_year: Some(2008),
+            graduation_year: Some(2012),
+            student_no: None,
+            name_as_reported: "王伟".into(),
+            source: source.id,
+            row_fingerprint: None,
+            source_ref: Some(format!("名册.xlsx#{}", i + 2)),
+        });
+        batch.contacts.push(BulkContact {
+            person,
+            kind: ContactKind::Mobile,
+            value: format!("1380000000{i}"),
+            source: source.id,
+            observed_on: None,
+            verified: false,
+        });
+    }
+    let mut tx = db.begin().await.unwrap();
+    bulk::write_batch(&mut tx, &batch).await.unwrap();
+    tx.commit().await.unwrap();
+    let [a, b, c] = [first, first + 1, first + 2];
+    let at = chrono::Utc::now();
+
+    let plan = vec![
+        PlannedMerge {
+            survivor: a,
+            merged: b,
+            score: Some(0.95),
+            reasons: "出生日期相同".into(),
+        },
+        PlannedMerge {
+            survivor: a,
+            merged: c,
+            score: Some(0.93),
+            reasons: "手机号相同".into(),
+        },
+    ];
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(
+        identity::merge_persons(&mut tx, &plan, MergeKind::Auto, None, at)
+            .await
+            .unwrap(),
+        2
+    );
+    tx.commit().await.unwrap();
+    let records = people::study_records_of_person(db, PersonId(a))
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 3, "every record moved to the survivor");
+    assert_eq!(
+        people::contacts_of_person(db, PersonId(a))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let lines = identity::export_page(db, 0, 10).await.unwrap();
+    assert!(lines.iter().all(|(_, _, person)| *person == a), "{lines:?}");
+    assert_eq!(lines[1].0.as_deref(), Some("名册.xlsx#3"));
+
+    // Merging a person already merged away changes nothing.
+    let mut tx = db.begin().await.unwrap();
+    let again = vec![PlannedMerge {
+        survivor: c,
+        merged: b,
+        score: None,
+        reasons: String::new(),
+    }];
+    assert_eq!(
+        identity::merge_persons(&mut tx, &again, MergeKind::Manual, None, at)
+            .await
+            .unwrap(),
+        0
+    );
+    tx.commit().await.unwrap();
+
+    let history = identity::merges_of(db, a).await.unwrap();
+    assert_eq!(history.len(), 2);
+    let of_b = history.iter().find(|m| m.merged == b).unwrap();
+    let mut tx = db.begin().await.unwrap();
+    assert!(identity::undo_merge(&mut tx, of_b.id, at).await.unwrap());
+    assert!(
+        !identity::undo_merge(&mut tx, of_b.id, at).await.unwrap(),
+        "only once"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(
+        people::study_records_of_person(db, PersonId(b))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        people::contacts_of_person(db, PersonId(b))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        people::study_records_of_person(db, PersonId(a))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let mut tx = db.begin().await.unwrap();
+    identity::mark_distinct(&mut tx, b, a, None, at)
+        .await
+        .unwrap();
+    identity::mark_distinct(&mut tx, a, b, None, at)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let pairs = identity::distinct_pairs(db).await.unwrap();
+    assert_eq!(pairs.into_iter().collect::<Vec<_>>(), vec![(a, b)]);
+}
+
+backend_tests!(merges_move_rows_and_undo_restores);

@@ -1,0 +1,498 @@
+//! Identity resolution's storage: study records read for the engine, persons merged with
+//! every moved row remembered (so a merge can be undone), pairs a person said are different,
+//! the review queue, and the export of record → person.
+
+use crate::db::{Db, Tx};
+use crate::error::{StoreError, StoreResult};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::QueryBuilder;
+use std::collections::{HashMap, HashSet};
+
+/// One study record with what identity resolution compares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordRow {
+    pub record: i64,
+    pub person: i64,
+    pub name: String,
+    pub id_card_hash: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub gender: Option<String>,
+    pub school: i64,
+    pub level: String,
+    pub enrolment_year: Option<i32>,
+    pub graduation_year: Option<i32>,
+    pub class_key: Option<String>,
+}
+
+type RecordTuple = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<NaiveDate>,
+    Option<String>,
+    i64,
+    String,
+    Option<i32>,
+    Option<i32>,
+    Option<String>,
+);
+
+/// The study records after `after` (by id), `limit` of them, with their person's fields.
+pub async fn records_page(db: &Db, after: i64, limit: i64) -> StoreResult<Vec<RecordRow>> {
+    let rows: Vec<RecordTuple> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT s.id, s.person_id, s.name_as_reported, p.id_card_hash, p.birth_date, p.gender,
+             s.school_id, s.level, s.enrolment_year, s.graduation_year, c.name_key
+         FROM study_records s
+         JOIN persons p ON p.id = s.person_id
+         LEFT JOIN classes c ON c.id = s.class_id
+         WHERE s.id > $1 ORDER BY s.id LIMIT $2"
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query("读取学籍记录", "学籍记录"))?);
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                record,
+                person,
+                name,
+                id_card_hash,
+                birth_date,
+                gender,
+                school,
+                level,
+                enrolment_year,
+                graduation_year,
+                class_key,
+            )| RecordRow {
+                record,
+                person,
+                name,
+                id_card_hash,
+                birth_date,
+                gender,
+                school,
+                level,
+                enrolment_year,
+                graduation_year,
+                class_key,
+            },
+        )
+        .collect())
+}
+
+/// What identity resolution knows of a person beyond the study record: phones, emails, the
+/// current employer and city.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonSignals {
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub employer: Option<String>,
+    pub city: Option<String>,
+}
+
+/// Phones, emails and current employment of every live person, read in pages.
+pub async fn person_signals(db: &Db) -> StoreResult<HashMap<i64, PersonSignals>> {
+    const PAGE: i64 = 50_000;
+    let mut signals: HashMap<i64, PersonSignals> = HashMap::new();
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<(i64, i64, String, String)> = on_db!(db, |pool| sqlx::query_as(
+            "SELECT id, person_id, kind, value_key FROM contact_points
+             WHERE id > $1 AND kind IN ('mobile', 'email') ORDER BY id LIMIT $2"
+        )
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::query("读取联系方式", "联系方式"))?);
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (_, person, kind, value) in rows {
+            let entry = signals.entry(person).or_default();
+            let list = if kind == "email" {
+                &mut entry.emails
+            } else {
+                &mut entry.phones
+            };
+            if !list.contains(&value) {
+                list.push(value);
+            }
+        }
+    }
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<(i64, i64, String, Option<String>)> = on_db!(db, |pool| sqlx::query_as(
+            "SELECT id, person_id, employer_name, city FROM employments
+             WHERE id > $1 AND is_current ORDER BY id LIMIT $2"
+        )
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::query("读取工作经历", "工作经历"))?);
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (_, person, employer, city) in rows {
+            let entry = signals.entry(person).or_default();
+            entry.employer = Some(employer);
+            if city.is_some() {
+                entry.city = city;
+            }
+        }
+    }
+    Ok(signals)
+}
+
+/// Person pairs (smaller id first) a person said are different.
+pub async fn distinct_pairs(db: &Db) -> StoreResult<HashSet<(i64, i64)>> {
+    let rows: Vec<(i64, i64)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT person_a, person_b FROM identity_distinct"
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query("读取“不是同一人”记录", "身份判定"))?);
+    Ok(rows.into_iter().collect())
+}
+
+/// Remembers that two persons are different people.
+pub async fn mark_distinct(
+    tx: &mut Tx,
+    a: i64,
+    b: i64,
+    decided_by: Option<i64>,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let (low, high) = if a < b { (a, b) } else { (b, a) };
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "INSERT INTO identity_distinct (person_a, person_b, decided_by, created_at)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (person_a, person_b) DO NOTHING"
+    )
+    .bind(low)
+    .bind(high)
+    .bind(decided_by)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(StoreError::query("记录“不是同一人”", "校友"))?);
+    Ok(())
+}
+
+/// One person folded into another.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedMerge {
+    pub survivor: i64,
+    pub merged: i64,
+    pub score: Option<f64>,
+    pub reasons: String,
+}
+
+/// Who decided: the engine or a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeKind {
+    Auto,
+    Manual,
+}
+
+impl MergeKind {
+    fn code(self) -> &'static str {
+        match self {
+            MergeKind::Auto => "auto",
+            MergeKind::Manual => "manual",
+        }
+    }
+}
+
+/// Tables whose rows belong to a person and move with a merge.
+const PERSON_TABLES: [&str; 5] = [
+    "study_records",
+    "contact_points",
+    "employments",
+    "appointments",
+    "consents",
+];
+
+const MERGE: &str = "合并校友";
+
+/// Merges persons as planned, set-based: each merged person's rows move to the survivor (and
+/// are remembered, for undoing), the merged person stays as a pointer to the survivor. The
+/// survivor must be live; a merged person that is already merged is skipped. Returns how many
+/// merges were made.
+pub async fn merge_persons(
+    tx: &mut Tx,
+    plan: &[PlannedMerge],
+    kind: MergeKind,
+    decided_by: Option<i64>,
+    at: DateTime<Utc>,
+) -> StoreResult<u64> {
+    if plan.is_empty() {
+        return Ok(0);
+    }
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "CREATE TEMP TABLE merge_plan (merged_id BIGINT PRIMARY KEY, survivor_id BIGINT NOT NULL,
+             score DOUBLE PRECISION, reasons TEXT NOT NULL)"
+    )
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(StoreError::query(MERGE, "合并计划"))?);
+    for chunk in plan.chunks(1_000) {
+        on_tx!(&mut *tx, |conn| {
+            let mut builder = QueryBuilder::new(
+                "INSERT INTO merge_plan (merged_id, survivor_id, score, reasons) ",
+            );
+            builder.push_values(chunk, |mut row, m: &PlannedMerge| {
+                row.push_bind(m.merged)
+                    .push_bind(m.survivor)
+                    .push_bind(m.score)
+                    .push_bind(m.reasons.clone());
+            });
+            builder
+                .build()
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+                .map_err(StoreError::query(MERGE, "合并计划"))?
+        });
+    }
+    // Only live persons merge, into live persons.
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "DELETE FROM merge_plan WHERE merged_id IN (SELECT id FROM persons WHERE merged_into IS NOT NULL)
+            OR survivor_id IN (SELECT id FROM persons WHERE merged_into IS NOT NULL)
+            OR merged_id = survivor_id"
+    )
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(StoreError::query(MERGE, "合并计划"))?);
+    let merged = on_tx!(&mut *tx, |conn| sqlx::query(
+        "INSERT INTO person_merges (survivor_id, merged_id, kind, score, reasons, id_card_moved,
+             decided_by, created_at)
+         SELECT survivor_id, merged_id, $1, score, reasons, FALSE, $2, $3 FROM merge_plan"
+    )
+    .bind(kind.code())
+    .bind(decided_by)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(StoreError::query(MERGE, "合并记录"))?);
+    for table in PERSON_TABLES {
+        // Table names come from the fixed list above, never from input.
+        let remember = format!(
+            "INSERT INTO person_merge_moves (merge_id, table_name, row_id)
+             SELECT pm.id, '{table}', t.id FROM {table} t
+             JOIN merge_plan p ON p.merged_id = t.person_id
+             JOIN person_merges pm ON pm.merged_id = p.merged_id AND pm.undone_at IS NULL"
+        );
+        let moved = format!(
+            "UPDATE {table} SET person_id =
+                 (SELECT survivor_id FROM merge_plan WHERE merged_id = {table}.person_id)
+             WHERE person_id IN (SELECT merged_id FROM merge_plan)"
+        );
+        for statement in [remember, moved] {
+            on_tx!(&mut *tx, |conn| sqlx::query(sqlx::AssertSqlSafe(
+                statement.clone()
+            ))
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+            .map_err(StoreError::query(MERGE, "校友记录"))?);
+        }
+    }
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "UPDATE persons SET merged_into =
+             (SELECT survivor_id FROM merge_plan WHERE merged_id = persons.id), updated_at = $1
+         WHERE id IN (SELECT merged_id FROM merge_plan)"
+    )
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(StoreError::query(MERGE, "校友"))?);
+    on_tx!(&mut *tx, |conn| sqlx::query("DROP TABLE merge_plan")
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(StoreError::query(MERGE, "合并计划"))?);
+    Ok(merged)
+}
+
+/// A merge as history shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeRecord {
+    pub id: i64,
+    pub survivor: i64,
+    pub merged: i64,
+    pub kind: String,
+    pub score: Option<f64>,
+    pub reasons: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub undone_at: Option<DateTime<Utc>>,
+}
+
+type MergeTuple = (
+    i64,
+    i64,
+    i64,
+    String,
+    Option<f64>,
+    Option<String>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+
+fn merge_record(row: MergeTuple) -> MergeRecord {
+    let (id, survivor, merged, kind, score, reasons, created_at, undone_at) = row;
+    MergeRecord {
+        id,
+        survivor,
+        merged,
+        kind,
+        score,
+        reasons,
+        created_at,
+        undone_at,
+    }
+}
+
+/// The merges a person took part in, newest first.
+pub async fn merges_of(db: &Db, person: i64) -> StoreResult<Vec<MergeRecord>> {
+    let rows: Vec<MergeTuple> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, survivor_id, merged_id, kind, score, reasons, created_at, undone_at
+         FROM person_merges WHERE survivor_id = $1 OR merged_id = $1 ORDER BY id DESC"
+    )
+    .bind(person)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query("读取合并历史", "合并记录"))?);
+    Ok(rows.into_iter().map(merge_record).collect())
+}
+
+/// Undoes a merge: the moved rows go back, the merged person is live again. Refused (false)
+/// when the merge was undone before, or the survivor has since been merged itself (undo that
+/// first).
+pub async fn undo_merge(tx: &mut Tx, merge: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+    let found: Option<(i64, i64, Option<DateTime<Utc>>, Option<i64>)> =
+        on_tx!(&mut *tx, |conn| sqlx::query_as(
+            "SELECT pm.survivor_id, pm.merged_id, pm.undone_at, s.merged_into
+             FROM person_merges pm JOIN persons s ON s.id = pm.survivor_id WHERE pm.id = $1"
+        )
+        .bind(merge)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(StoreError::query("撤销合并", "合并记录"))?);
+    let Some((_, merged, None, None)) = found else {
+        return Ok(false);
+    };
+    for table in PERSON_TABLES {
+        let statement = format!(
+            "UPDATE {table} SET person_id = $1 WHERE id IN
+                 (SELECT row_id FROM person_merge_moves WHERE merge_id = $2 AND table_name = '{table}')"
+        );
+        on_tx!(&mut *tx, |conn| sqlx::query(sqlx::AssertSqlSafe(
+            statement.clone()
+        ))
+        .bind(merged)
+        .bind(merge)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(StoreError::query("撤销合并", "校友记录"))?);
+    }
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "UPDATE persons SET merged_into = NULL, updated_at = $2 WHERE id = $1"
+    )
+    .bind(merged)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(StoreError::query("撤销合并", "校友"))?);
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "UPDATE person_merges SET undone_at = $2 WHERE id = $1"
+    )
+    .bind(merge)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(StoreError::query("撤销合并", "合并记录"))?);
+    Ok(true)
+}
+
+/// An uncertain pair for the review queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReview {
+    pub record_a: i64,
+    pub record_b: i64,
+    pub score: f64,
+    pub reasons: String,
+}
+
+/// Replaces the open review queue with the pairs of the latest run.
+pub async fn replace_open_reviews(
+    tx: &mut Tx,
+    reviews: &[NewReview],
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "UPDATE identity_reviews SET status = 'stale' WHERE status = 'open'"
+    )
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(StoreError::query("更新待核对队列", "待核对"))?);
+    for chunk in reviews.chunks(1_000) {
+        on_tx!(&mut *tx, |conn| {
+            let mut builder = QueryBuilder::new(
+                "INSERT INTO identity_reviews (record_a, record_b, score, reasons, status, created_at) ",
+            );
+            builder.push_values(chunk, |mut row, r: &NewReview| {
+                row.push_bind(r.record_a)
+                    .push_bind(r.record_b)
+                    .push_bind(r.score)
+                    .push_bind(r.reasons.clone())
+                    .push_bind("open")
+                    .push_bind(at);
+            });
+            builder
+                .build()
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+                .map_err(StoreError::query("更新待核对队列", "待核对"))?
+        });
+    }
+    Ok(())
+}
+
+/// Number of pairs waiting for review.
+pub async fn open_review_count(db: &Db) -> StoreResult<i64> {
+    on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM identity_reviews WHERE status = 'open'"
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(StoreError::query("读取待核对队列", "待核对")))
+}
+
+/// One line of the record → person export: the row the record came from, its id, its person.
+pub type ExportLine = (Option<String>, i64, i64);
+
+/// The export in pages, by study record id.
+pub async fn export_page(db: &Db, after: i64, limit: i64) -> StoreResult<Vec<ExportLine>> {
+    on_db!(db, |pool| sqlx::query_as(
+        "SELECT source_ref, id, person_id FROM study_records WHERE id > $1 ORDER BY id LIMIT $2"
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query("导出身份对应", "学籍记录")))
+}
