@@ -53,36 +53,172 @@ pub async fn records_page(db: &Db, after: i64, limit: i64) -> StoreResult<Vec<Re
     .fetch_all(pool)
     .await
     .map_err(StoreError::query("读取学籍记录", "学籍记录"))?);
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                record,
-                person,
-                name,
-                id_card_hash,
-                birth_date,
-                gender,
-                school,
-                level,
-                enrolment_year,
-                graduation_year,
-                class_key,
-            )| RecordRow {
-                record,
-                person,
-                name,
-                id_card_hash,
-                birth_date,
-                gender,
-                school,
-                level,
-                enrolment_year,
-                graduation_year,
-                class_key,
-            },
-        )
-        .collect())
+    Ok(rows.into_iter().map(record_row).collect())
+}
+
+fn record_row(row: RecordTuple) -> RecordRow {
+    let (
+        record,
+        person,
+        name,
+        id_card_hash,
+        birth_date,
+        gender,
+        school,
+        level,
+        enrolment_year,
+        graduation_year,
+        class_key,
+    ) = row;
+    RecordRow {
+        record,
+        person,
+        name,
+        id_card_hash,
+        birth_date,
+        gender,
+        school,
+        level,
+        enrolment_year,
+        graduation_year,
+        class_key,
+    }
+}
+
+/// The study records that identity resolution must look at after `persons` changed: theirs,
+/// and those of persons sharing a name key or a phone or email with them (the blocks an
+/// incremental run can join them to). Each step is a plain indexed lookup in chunks.
+pub async fn records_near(db: &Db, persons: &[i64]) -> StoreResult<Vec<RecordRow>> {
+    let mut near: HashSet<i64> = persons.iter().copied().collect();
+    for chunk in persons.chunks(500) {
+        let by_name: Vec<i64> = on_db!(db, |pool| {
+            let mut builder = QueryBuilder::new(
+                "SELECT id FROM persons WHERE merged_into IS NULL AND name_key IN
+                     (SELECT name_key FROM persons WHERE id IN (",
+            );
+            let mut list = builder.separated(", ");
+            for person in chunk {
+                list.push_bind(*person);
+            }
+            builder.push("))");
+            builder
+                .build_query_scalar()
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::query("读取同名校友", "校友"))?
+        });
+        near.extend(by_name);
+        let by_contact: Vec<i64> = on_db!(db, |pool| {
+            let mut builder = QueryBuilder::new(
+                "SELECT DISTINCT c2.person_id FROM contact_points c1
+                 JOIN contact_points c2 ON c2.kind = c1.kind AND c2.value_key = c1.value_key
+                 WHERE c1.kind IN ('mobile', 'email') AND c1.person_id IN (",
+            );
+            let mut list = builder.separated(", ");
+            for person in chunk {
+                list.push_bind(*person);
+            }
+            builder.push(")");
+            builder
+                .build_query_scalar()
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::query("读取同号码校友", "联系方式"))?
+        });
+        near.extend(by_contact);
+    }
+    let mut near: Vec<i64> = near.into_iter().collect();
+    near.sort_unstable();
+    let mut found: Vec<RecordRow> = Vec::new();
+    for chunk in near.chunks(1_000) {
+        let rows: Vec<RecordTuple> = on_db!(db, |pool| {
+            let mut builder = QueryBuilder::new(
+                "SELECT s.id, s.person_id, s.name_as_reported, p.id_card_hash, p.birth_date,
+                     p.gender, s.school_id, s.level, s.enrolment_year, s.graduation_year, c.name_key
+                 FROM study_records s
+                 JOIN persons p ON p.id = s.person_id
+                 LEFT JOIN classes c ON c.id = s.class_id
+                 WHERE s.person_id IN (",
+            );
+            let mut list = builder.separated(", ");
+            for person in chunk {
+                list.push_bind(*person);
+            }
+            builder.push(")");
+            builder
+                .build_query_as()
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::query("读取相关学籍记录", "学籍记录"))?
+        });
+        found.extend(rows.into_iter().map(record_row));
+    }
+    found.sort_by_key(|r| r.record);
+    Ok(found)
+}
+
+/// Phones, emails and current employment of the given persons.
+pub async fn signals_of(db: &Db, persons: &[i64]) -> StoreResult<HashMap<i64, PersonSignals>> {
+    let mut signals: HashMap<i64, PersonSignals> = HashMap::new();
+    for chunk in persons.chunks(1_000) {
+        let contacts: Vec<(i64, String, String)> = on_db!(db, |pool| {
+            let mut builder = QueryBuilder::new(
+                "SELECT person_id, kind, value_key FROM contact_points
+                 WHERE kind IN ('mobile', 'email') AND person_id IN (",
+            );
+            let mut list = builder.separated(", ");
+            for person in chunk {
+                list.push_bind(*person);
+            }
+            builder.push(") ORDER BY id");
+            builder
+                .build_query_as()
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::query("读取联系方式", "联系方式"))?
+        });
+        for (person, kind, value) in contacts {
+            add_contact(signals.entry(person).or_default(), &kind, value);
+        }
+        let jobs: Vec<(i64, String, Option<String>)> = on_db!(db, |pool| {
+            let mut builder = QueryBuilder::new(
+                "SELECT person_id, employer_name, city FROM employments
+                 WHERE is_current AND person_id IN (",
+            );
+            let mut list = builder.separated(", ");
+            for person in chunk {
+                list.push_bind(*person);
+            }
+            builder.push(") ORDER BY id");
+            builder
+                .build_query_as()
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::query("读取工作经历", "工作经历"))?
+        });
+        for (person, employer, city) in jobs {
+            add_job(signals.entry(person).or_default(), employer, city);
+        }
+    }
+    Ok(signals)
+}
+
+fn add_contact(signals: &mut PersonSignals, kind: &str, value: String) {
+    let list = if kind == "email" {
+        &mut signals.emails
+    } else {
+        &mut signals.phones
+    };
+    if !list.contains(&value) {
+        list.push(value);
+    }
+}
+
+fn add_job(signals: &mut PersonSignals, employer: String, city: Option<String>) {
+    signals.employer = Some(employer);
+    if city.is_some() {
+        signals.city = city;
+    }
 }
 
 /// What identity resolution knows of a person beyond the study record: phones, emails, the
@@ -113,15 +249,7 @@ pub async fn person_signals(db: &Db) -> StoreResult<HashMap<i64, PersonSignals>>
         let Some(last) = rows.last() else { break };
         after = last.0;
         for (_, person, kind, value) in rows {
-            let entry = signals.entry(person).or_default();
-            let list = if kind == "email" {
-                &mut entry.emails
-            } else {
-                &mut entry.phones
-            };
-            if !list.contains(&value) {
-                list.push(value);
-            }
+            add_contact(signals.entry(person).or_default(), &kind, value);
         }
     }
     let mut after = 0i64;
@@ -138,11 +266,7 @@ pub async fn person_signals(db: &Db) -> StoreResult<HashMap<i64, PersonSignals>>
         let Some(last) = rows.last() else { break };
         after = last.0;
         for (_, person, employer, city) in rows {
-            let entry = signals.entry(person).or_default();
-            entry.employer = Some(employer);
-            if city.is_some() {
-                entry.city = city;
-            }
+            add_job(signals.entry(person).or_default(), employer, city);
         }
     }
     Ok(signals)
@@ -261,7 +385,8 @@ pub async fn merge_persons(
         });
     }
     // Only live persons merge, into live persons.
-    on_tx!(&mut *tx, |conn| sqlx::query(
+    on_tx!(&mut *tx, |conn| {
+        sqlx::query(
         "DELETE FROM merge_plan WHERE merged_id IN (SELECT id FROM persons WHERE merged_into IS NOT NULL)
             OR survivor_id IN (SELECT id FROM persons WHERE merged_into IS NOT NULL)
             OR merged_id = survivor_id"
@@ -269,8 +394,10 @@ pub async fn merge_persons(
     .execute(&mut *conn)
     .await
     .map(|_| ())
-    .map_err(StoreError::query(MERGE, "合并计划"))?);
-    let merged = on_tx!(&mut *tx, |conn| sqlx::query(
+    .map_err(StoreError::query(MERGE, "合并计划"))?
+    });
+    let merged = on_tx!(&mut *tx, |conn| {
+        sqlx::query(
         "INSERT INTO person_merges (survivor_id, merged_id, kind, score, reasons, id_card_moved,
              decided_by, created_at)
          SELECT survivor_id, merged_id, $1, score, reasons, FALSE, $2, $3 FROM merge_plan"
@@ -281,7 +408,8 @@ pub async fn merge_persons(
     .execute(&mut *conn)
     .await
     .map(|done| done.rows_affected())
-    .map_err(StoreError::query(MERGE, "合并记录"))?);
+    .map_err(StoreError::query(MERGE, "合并记录"))?
+    });
     for table in PERSON_TABLES {
         // Table names come from the fixed list above, never from input.
         let remember = format!(
@@ -377,16 +505,18 @@ pub async fn merges_of(db: &Db, person: i64) -> StoreResult<Vec<MergeRecord>> {
 /// Undoes a merge: the moved rows go back, the merged person is live again. Refused (false)
 /// when the merge was undone before, or the survivor has since been merged itself (undo that
 /// first).
+/// A merge as undo needs it: survivor, merged, when undone, where the survivor went since.
+type UndoTuple = (i64, i64, Option<DateTime<Utc>>, Option<i64>);
+
 pub async fn undo_merge(tx: &mut Tx, merge: i64, at: DateTime<Utc>) -> StoreResult<bool> {
-    let found: Option<(i64, i64, Option<DateTime<Utc>>, Option<i64>)> =
-        on_tx!(&mut *tx, |conn| sqlx::query_as(
-            "SELECT pm.survivor_id, pm.merged_id, pm.undone_at, s.merged_into
+    let found: Option<UndoTuple> = on_tx!(&mut *tx, |conn| sqlx::query_as(
+        "SELECT pm.survivor_id, pm.merged_id, pm.undone_at, s.merged_into
              FROM person_merges pm JOIN persons s ON s.id = pm.survivor_id WHERE pm.id = $1"
-        )
-        .bind(merge)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(StoreError::query("撤销合并", "合并记录"))?);
+    )
+    .bind(merge)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(StoreError::query("撤销合并", "合并记录"))?);
     let Some((_, merged, None, None)) = found else {
         return Ok(false);
     };
@@ -472,6 +602,62 @@ pub async fn replace_open_reviews(
     Ok(())
 }
 
+/// Adds pairs to the open review queue, skipping pairs already in it (set-based, through a
+/// temporary table, so a large import's pairs cost a few statements).
+pub async fn add_open_reviews(
+    tx: &mut Tx,
+    reviews: &[NewReview],
+    at: DateTime<Utc>,
+) -> StoreResult<usize> {
+    if reviews.is_empty() {
+        return Ok(0);
+    }
+    let fail = || StoreError::query("更新待核对队列", "待核对");
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "CREATE TEMP TABLE review_plan (record_a BIGINT NOT NULL, record_b BIGINT NOT NULL,
+             score DOUBLE PRECISION NOT NULL, reasons TEXT NOT NULL)"
+    )
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(fail())?);
+    for chunk in reviews.chunks(1_000) {
+        on_tx!(&mut *tx, |conn| {
+            let mut builder =
+                QueryBuilder::new("INSERT INTO review_plan (record_a, record_b, score, reasons) ");
+            builder.push_values(chunk, |mut row, r: &NewReview| {
+                row.push_bind(r.record_a)
+                    .push_bind(r.record_b)
+                    .push_bind(r.score)
+                    .push_bind(r.reasons.clone());
+            });
+            builder
+                .build()
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+                .map_err(fail())?
+        });
+    }
+    let added = on_tx!(&mut *tx, |conn| sqlx::query(
+        "INSERT INTO identity_reviews (record_a, record_b, score, reasons, status, created_at)
+         SELECT p.record_a, p.record_b, p.score, p.reasons, 'open', $1 FROM review_plan p
+         WHERE NOT EXISTS (SELECT 1 FROM identity_reviews r
+             WHERE r.status = 'open' AND r.record_a = p.record_a AND r.record_b = p.record_b)"
+    )
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(fail())?);
+    on_tx!(&mut *tx, |conn| sqlx::query("DROP TABLE review_plan")
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(fail())?);
+    Ok(usize::try_from(added).unwrap_or(usize::MAX))
+}
+
 /// Number of pairs waiting for review.
 pub async fn open_review_count(db: &Db) -> StoreResult<i64> {
     on_db!(db, |pool| sqlx::query_scalar(
@@ -495,4 +681,180 @@ pub async fn export_page(db: &Db, after: i64, limit: i64) -> StoreResult<Vec<Exp
     .fetch_all(pool)
     .await
     .map_err(StoreError::query("导出身份对应", "学籍记录")))
+}
+
+/// A pair waiting in (or decided from) the review queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub id: i64,
+    pub record_a: i64,
+    pub record_b: i64,
+    pub person_a: i64,
+    pub person_b: i64,
+    pub score: f64,
+    pub reasons: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+type ReviewTuple = (i64, i64, i64, i64, i64, f64, String, String, DateTime<Utc>);
+
+fn review(row: ReviewTuple) -> Review {
+    let (id, record_a, record_b, person_a, person_b, score, reasons, status, created_at) = row;
+    Review {
+        id,
+        record_a,
+        record_b,
+        person_a,
+        person_b,
+        score,
+        reasons,
+        status,
+        created_at,
+    }
+}
+
+macro_rules! select_review {
+    () => {
+        "SELECT r.id, r.record_a, r.record_b, a.person_id, b.person_id, r.score, r.reasons, r.status,
+             r.created_at
+         FROM identity_reviews r
+         JOIN study_records a ON a.id = r.record_a
+         JOIN study_records b ON b.id = r.record_b"
+    };
+}
+
+pub async fn get_review(db: &Db, id: i64) -> StoreResult<Option<Review>> {
+    let row: Option<ReviewTuple> = on_db!(db, |pool| sqlx::query_as(concat!(
+        select_review!(),
+        " WHERE r.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    .map_err(StoreError::query("读取待核对", "待核对"))?);
+    Ok(row.map(review))
+}
+
+/// Open pairs whose records are both at one of `schools` (`None`: anywhere), best score
+/// first. Pairs whose records now belong to one person are not listed.
+pub async fn open_reviews(
+    db: &Db,
+    schools: Option<&[i64]>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<Review>> {
+    let rows: Vec<ReviewTuple> = on_db!(db, |pool| {
+        let mut builder = QueryBuilder::new(concat!(
+            select_review!(),
+            " WHERE r.status = 'open' AND a.person_id <> b.person_id"
+        ));
+        if let Some(schools) = schools {
+            if schools.is_empty() {
+                return Ok(Vec::new());
+            }
+            for column in ["a.school_id", "b.school_id"] {
+                builder.push(format!(" AND {column} IN ("));
+                let mut list = builder.separated(", ");
+                for school in schools {
+                    list.push_bind(*school);
+                }
+                builder.push(")");
+            }
+        }
+        builder
+            .push(" ORDER BY r.score DESC, r.id LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+        builder
+            .build_query_as()
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::query("读取待核对队列", "待核对"))?
+    });
+    Ok(rows.into_iter().map(review).collect())
+}
+
+/// Records the decision on a pair.
+pub async fn decide_review(
+    tx: &mut Tx,
+    id: i64,
+    status: &str,
+    decided_by: Option<i64>,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let done = on_tx!(&mut *tx, |conn| sqlx::query(
+        "UPDATE identity_reviews SET status = $2, decided_by = $3, decided_at = $4
+         WHERE id = $1 AND status = 'open'"
+    )
+    .bind(id)
+    .bind(status)
+    .bind(decided_by)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(StoreError::query("记录核对结果", "待核对"))?);
+    Ok(done == 1)
+}
+
+/// The person a merged person was folded into, following the chain to the live one.
+pub async fn live_person(db: &Db, person: i64) -> StoreResult<Option<i64>> {
+    let mut current = person;
+    for _ in 0..64 {
+        let next: Option<Option<i64>> = on_db!(db, |pool| sqlx::query_scalar(
+            "SELECT merged_into FROM persons WHERE id = $1"
+        )
+        .bind(current)
+        .fetch_optional(pool)
+        .await
+        .map_err(StoreError::query("读取校友", "校友"))?);
+        match next {
+            None => return Ok(None),
+            Some(None) => return Ok(Some(current)),
+            Some(Some(survivor)) => current = survivor,
+        }
+    }
+    Ok(Some(current))
+}
+
+/// Splits a study record off its person into a new person with the same name, gender and
+/// birth date (not the ID number: that stays with the person it was verified for). Returns
+/// the new person's id.
+pub async fn split_record(tx: &mut Tx, record: i64, at: DateTime<Utc>) -> StoreResult<Option<i64>> {
+    let person: Option<i64> = on_tx!(&mut *tx, |conn| sqlx::query_scalar(
+        "SELECT person_id FROM study_records WHERE id = $1"
+    )
+    .bind(record)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(StoreError::query("拆分学籍记录", "学籍记录"))?);
+    let Some(person) = person else {
+        return Ok(None);
+    };
+    let created: i64 = on_tx!(&mut *tx, |conn| {
+        sqlx::query_scalar(
+        "INSERT INTO persons (name, name_key, gender, birth_date, current_city, created_at, updated_at)
+         SELECT s.name_as_reported, p.name_key, p.gender, p.birth_date, NULL, $2, $2
+         FROM study_records s JOIN persons p ON p.id = s.person_id WHERE s.id = $1
+         RETURNING id"
+    )
+    .bind(record)
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(StoreError::query("拆分学籍记录", "校友"))?
+    });
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "UPDATE study_records SET person_id = $2 WHERE id = $1 AND person_id = $3"
+    )
+    .bind(record)
+    .bind(created)
+    .bind(person)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(StoreError::query("拆分学籍记录", "学籍记录"))?);
+    Ok(Some(created))
 }

@@ -47,3 +47,4 @@ CREATE TABLE identity_reviews (
     decided_by BIGINT REFERENCES users (id)
 );
 CREATE INDEX idx_identity_reviews_status ON identity_reviews (status, score);
+CREATE INDEX idx_identity_reviews_pair ON identity_reviews (record_a, record_b);
