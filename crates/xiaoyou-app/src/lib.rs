@@ -7,6 +7,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod identity;
 pub mod import;
 pub mod reference;
 pub mod schools;
