@@ -61,6 +61,9 @@ pub enum Command {
     /// 审计日志
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// 身份识别：把同一自然人在各校、各次导入中的学籍记录归为一人
+    #[command(subcommand)]
+    Identity(IdentityCommand),
     /// 性能基准
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -140,6 +143,21 @@ pub enum RegionCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// 对全部学籍记录运行身份识别：确定的合并，不确定的进入待核对队列
+    Run,
+    /// 导出每条学籍记录的来源、学籍记录编号与自然人编号，供对照核查
+    Export {
+        /// 导出格式（目前为 csv）
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// 输出文件，默认写到标准输出
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// 生成学籍记录并报告写入速度与峰值内存
     Generate {
@@ -157,6 +175,14 @@ pub enum BenchCommand {
         /// 名册格式：csv 或 xlsx
         #[arg(long, default_value = "csv")]
         format: String,
+    },
+    /// 生成带真实答案的学籍记录，运行身份识别引擎，报告准确率、召回率、F1、速度与峰值内存
+    Identity {
+        /// 学籍记录条数（约数）
+        #[arg(long, default_value_t = 200_000)]
+        records: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
     },
 }
 

@@ -445,7 +445,7 @@ async fn killed_import_leaves_nothing_and_runs_again(t: &TestDb) {
     let roster = dir.join("大名册.csv");
     let mut file = std::io::BufWriter::new(std::fs::File::create(&roster).unwrap());
     writeln!(file, "姓名,手机号码,专业,毕业年份").unwrap();
-    let rows = 60_000;
+    let rows = 30_000;
     let surnames = ["王", "李", "张", "刘", "陈", "杨", "黄", "周"];
     let given = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "勇", "艳"];
     for i in 0..rows {
@@ -515,7 +515,79 @@ async fn killed_import_leaves_nothing_and_runs_again(t: &TestDb) {
     assert_eq!(totals.colleges, 1, "the college from --college");
 }
 
+/// The same person in a middle school's roster and a university's: linked after import,
+/// and `identity export` shows it line by line with each row's source; `identity run` runs
+/// over everything and changes nothing more.
+async fn identity_links_and_exports(t: &TestDb) {
+    let dir = scratch_dir("identity");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_, key, _) = run(xiaoyou().args(["config", "generate-key"]));
+    for (name, kind, city) in [
+        ("长沙市第一中学", "中学", "长沙"),
+        ("湖南大学", "本科高校", "长沙"),
+    ] {
+        let (ok, _, err) = run(on(t).args(["school", "add", name, "--kind", kind, "--city", city]));
+        assert!(ok, "{err}");
+    }
+    let middle = dir.join("一中2008届.csv");
+    std::fs::write(
+        &middle,
+        "序号,姓名,性别,出生日期,手机号码,毕业年份\n1,欧阳娜娜,女,1990-03-15,13812345678,2008\n2,刘洋,男,1990-07-01,13700001111,2008\n",
+    )
+    .unwrap();
+    let university = dir.join("湖大2012届.csv");
+    std::fs::write(
+        &university,
+        "序号,姓名,性别,出生日期,手机号码,毕业年份,学历\n7,歐陽娜娜,女,1990-03-15,13812345678,2012,本科\n8,刘洋,男,1991-11-20,13900002222,2012,本科\n",
+    )
+    .unwrap();
+    for (file, school) in [(&middle, "长沙市第一中学"), (&university, "湖南大学")] {
+        let (ok, out, err) = run(on(t)
+            .env("XIAOYOU_DATA_KEY", key.trim())
+            .arg("import")
+            .arg(file)
+            .args(["--school", school]));
+        assert!(ok, "{err}");
+        assert!(out.contains("身份识别"), "{out}");
+    }
+    let (ok, out, err) = run(on(t).args(["identity", "run"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("身份识别完成：学籍记录 4"), "{out}");
+    let export = dir.join("对应.csv");
+    let (ok, _, err) = run(on(t)
+        .args(["identity", "export", "--format", "csv", "--output"])
+        .arg(&export));
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&export).unwrap();
+    let lines: Vec<Vec<&str>> = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    let person_of = |source: &str| {
+        lines
+            .iter()
+            .find(|l| l[0] == source)
+            .unwrap_or_else(|| panic!("{source} in {text}"))[2]
+    };
+    assert_eq!(
+        person_of("一中2008届.csv#2 序号=1"),
+        person_of("湖大2012届.csv#2 序号=7"),
+        "欧阳娜娜 and 歐陽娜娜 with the same birth date and phone are one person: {text}"
+    );
+    assert_ne!(
+        person_of("一中2008届.csv#3 序号=2"),
+        person_of("湖大2012届.csv#3 序号=8"),
+        "two 刘洋 born apart are two persons: {text}"
+    );
+    let (ok, _, err) = run(on(t).args(["identity", "export", "--format", "xml"]));
+    assert!(!ok && err.contains("不支持的导出格式"), "{err}");
+}
+
 backend_tests!(
+    identity_links_and_exports,
     killed_import_leaves_nothing_and_runs_again,
     import_from_the_command_line,
     first_admin_and_audit_verification,

@@ -342,6 +342,28 @@ impl ImportJobs {
             &mut report,
         )
         .await?;
+        // The import is committed; identity resolution of what it touched follows. Its
+        // failure does not undo the import (a full run can always catch up).
+        let touched: Vec<i64> = outcome.touched_persons.iter().map(|p| p.get()).collect();
+        match crate::identity::run::run_incremental(
+            db,
+            self.inner.clock.as_ref(),
+            &context,
+            &crate::identity::Settings::default(),
+            &touched,
+        )
+        .await
+        {
+            Ok(summary) => tracing::info!(
+                job = job.id,
+                merges = summary.merges,
+                review_pairs = summary.review_pairs,
+                "导入后身份识别完成"
+            ),
+            Err(e) => {
+                tracing::warn!(job = job.id, error = %e, "导入后身份识别失败，可稍后运行 xiaoyou identity run")
+            }
+        }
         Ok(outcome.run_id)
     }
 

@@ -100,6 +100,25 @@ pub async fn run(config: &Config, args: &ImportArgs) -> anyhow::Result<ExitCode>
         report.duplicates,
         report.refused
     );
+    let touched: Vec<i64> = report.touched_persons.iter().map(|p| p.get()).collect();
+    match xiaoyou_app::identity::run::run_incremental(
+        &db,
+        &SystemClock,
+        &AuditContext::system("xiaoyou import"),
+        &xiaoyou_app::identity::Settings::default(),
+        &touched,
+    )
+    .await
+    {
+        Ok(summary) if !touched.is_empty() => println!(
+            "身份识别：比对 {} 条相关学籍记录，合并 {} 次，待人工核对 {} 对（{:.1} 秒）",
+            summary.records, summary.merges, summary.review_pairs, summary.seconds
+        ),
+        Ok(_) => {}
+        Err(error) => eprintln!(
+            "警告：导入已完成，但身份识别失败：{error}（可稍后运行 xiaoyou identity run）"
+        ),
+    }
     if !report.unmapped.is_empty() {
         println!("未识别的列（未导入）：{}", report.unmapped.join("、"));
     }
