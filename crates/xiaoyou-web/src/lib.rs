@@ -179,6 +179,24 @@ pub fn router(state: AppState) -> Router {
             get(pages::import_job::progress),
         )
         .route("/assets/import.js", get(assets::import_script))
+        .route("/identity/reviews", get(pages::identity::queue))
+        .route("/identity/reviews/{id}", get(pages::identity::show))
+        .route(
+            "/identity/reviews/{id}/merge",
+            axum::routing::post(pages::identity::merge),
+        )
+        .route(
+            "/identity/reviews/{id}/distinct",
+            axum::routing::post(pages::identity::distinct),
+        )
+        .route(
+            "/persons/{id}/merges/{merge}/undo",
+            axum::routing::post(pages::identity::undo),
+        )
+        .route(
+            "/persons/{id}/records/{record}/split",
+            axum::routing::post(pages::identity::split),
+        )
         .route(
             "/admin/users/{id}/grants",
             axum::routing::post(pages::admin::change_grant),

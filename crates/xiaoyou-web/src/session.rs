@@ -184,6 +184,8 @@ pub struct Nav {
     pub overview: bool,
     pub manage_users: bool,
     pub audit: bool,
+    /// May decide whether records are the same person (the review queue).
+    pub identity: bool,
 }
 
 impl Nav {
@@ -199,6 +201,7 @@ impl Nav {
             overview: !actor.scope(Action::View).is_empty(),
             manage_users: actor.may(Action::ManageUsers),
             audit: actor.may(Action::ViewAudit),
+            identity: actor.may(Action::Edit),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod class;
 pub mod college;
 pub mod files;
 pub mod home;
+pub mod identity;
 pub mod import;
 pub mod import_job;
 pub mod login;

@@ -16,6 +16,7 @@ use xiaoyou_core::{Action, Actor, ConsentAudience, PersonId};
 use xiaoyou_store::{consents, people};
 
 struct RecordLine {
+    id: i64,
     school: String,
     college: String,
     class_id: Option<i64>,
@@ -66,6 +67,19 @@ struct PersonPage {
     records: Vec<RecordLine>,
     contacts: Vec<ContactLine>,
     jobs: Vec<JobLine>,
+    /// May merge, undo and split (editing scope over all of the person's records).
+    may_decide: bool,
+    merges: Vec<MergeLine>,
+}
+
+/// A merge in the person's history.
+struct MergeLine {
+    id: i64,
+    when: String,
+    other: i64,
+    how: &'static str,
+    reasons: String,
+    undone: bool,
 }
 
 fn span(from: Option<i32>, to: Option<i32>) -> String {
@@ -134,6 +148,7 @@ async fn render(
         .await?
         .into_iter()
         .map(|r| RecordLine {
+            id: r.id.get(),
             school: r.school_name,
             college: [r.college_name, r.major_name]
                 .into_iter()
@@ -179,6 +194,27 @@ async fn render(
         .collect();
     let may_unmask =
         shared && person_in_scope(state, signed.actor(), Action::Unmask, person).await?;
+    let may_decide =
+        xiaoyou_app::identity::apply::may_decide(db, signed.actor(), &[person.get()]).await?;
+    let merges = xiaoyou_store::identity::merges_of(db, person.get())
+        .await?
+        .into_iter()
+        .filter(|m| m.survivor == person.get())
+        .map(|m| MergeLine {
+            id: m.id,
+            when: (m.created_at + chrono::Duration::hours(8))
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            other: m.merged,
+            how: if m.kind == "manual" {
+                "人工核对"
+            } else {
+                "自动识别"
+            },
+            reasons: m.reasons.unwrap_or_default(),
+            undone: m.undone_at.is_some(),
+        })
+        .collect();
     let page = PersonPage {
         shared,
         is_self,
@@ -201,6 +237,8 @@ async fn render(
         records,
         contacts,
         jobs,
+        may_decide,
+        merges,
     };
     Ok(Html(page.render()?))
 }
@@ -226,8 +264,18 @@ pub async fn show(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<i64>,
-) -> Result<Html<String>, WebError> {
-    render(&state, &signed, PersonId(id), None).await
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    // A person merged into another is shown as the person they are now.
+    if let Some(live) = xiaoyou_store::identity::live_person(state.db(), id).await?
+        && live != id
+        && person_in_scope(&state, signed.actor(), Action::View, PersonId(live)).await?
+    {
+        return Ok(axum::response::Redirect::to(&format!("/persons/{live}")).into_response());
+    }
+    Ok(render(&state, &signed, PersonId(id), None)
+        .await?
+        .into_response())
 }
 
 /// Shows the full ID number and contacts once, and writes an audit row before anything is shown.
