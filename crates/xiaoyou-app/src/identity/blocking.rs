@@ -73,8 +73,15 @@ fn keys_of(f: &Features, out: &mut Vec<u64>) {
         if let Some(year) = birth {
             out.push(key(Kind::PinyinBirthYear, &[pinyin, year as u64]));
         }
-        if let Some(year) = implied.filter(|y| Some(*y) != birth) {
-            out.push(key(Kind::PinyinBirthYear, &[pinyin, year as u64]));
+        // Without a birth date the school years only suggest a year (people start school
+        // or finish a degree a year early or late), so the neighbouring years are keys too.
+        let spread = if birth.is_some() { 0 } else { 1 };
+        if let Some(implied) = implied {
+            for year in implied - spread..=implied + spread {
+                if Some(year) != birth {
+                    out.push(key(Kind::PinyinBirthYear, &[pinyin, year as u64]));
+                }
+            }
         }
     }
     if let Some(year) = f.graduation_year {

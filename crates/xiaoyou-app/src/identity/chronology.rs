@@ -6,7 +6,7 @@ use super::prepare::Features;
 use xiaoyou_core::StudyLevel;
 
 /// Tolerance in years around the usual graduation age.
-const AGE_SLACK: i32 = 3;
+pub const AGE_SLACK: i32 = 3;
 
 /// Outcome of a consistency check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,4 +95,16 @@ pub fn fits_together(a: &Features, b: &Features) -> Fit {
         known = true;
     }
     if known { Fit::Consistent } else { Fit::Unknown }
+}
+
+/// Whether two records are studies of one stage (school, college, master's, doctorate) whose
+/// years overlap: a person is not enrolled at two schools of one stage at once.
+pub fn overlapping_studies(a: &Features, b: &Features) -> bool {
+    if rank(a.level) != rank(b.level) {
+        return false;
+    }
+    match (start(a), graduation(a), start(b), graduation(b)) {
+        (Some(sa), Some(ga), Some(sb), Some(gb)) => sa < gb && sb < ga,
+        _ => false,
+    }
 }

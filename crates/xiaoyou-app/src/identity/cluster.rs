@@ -1,9 +1,62 @@
 //! Union-find over records with cluster-level constraints: a cluster keeps its ID hashes and
 //! persons, and two clusters are joined only if that adds no second ID hash or second birth
-//! date and joins no two persons a human said are different.
+//! date, gender or inconsistent school years, and joins no two persons a human said are
+//! different.
 
+use super::chronology::AGE_SLACK;
 use super::prepare::Sym;
 use std::collections::{HashMap, HashSet};
+
+/// What a cluster's records say about its person: genders seen (bit 0 male, bit 1 female),
+/// the range of birth years given, and the range of birth years the school years suggest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traits {
+    pub genders: u8,
+    pub born: Option<(i32, i32)>,
+    pub implied: Option<(i32, i32)>,
+}
+
+fn widen(x: Option<(i32, i32)>, y: Option<(i32, i32)>) -> Option<(i32, i32)> {
+    match (x, y) {
+        (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+impl Traits {
+    fn union(self, other: Traits) -> Traits {
+        Traits {
+            genders: self.genders | other.genders,
+            born: widen(self.born, other.born),
+            implied: widen(self.implied, other.implied),
+        }
+    }
+
+    /// Whether the traits can be one person's: one gender, about one birth year, school
+    /// years that fit each other and the birth year.
+    fn consistent(&self) -> bool {
+        if self.genders == 0b11 {
+            return false;
+        }
+        if let Some((low, high)) = self.born
+            && high - low > 1
+        {
+            return false;
+        }
+        if let Some((low, high)) = self.implied
+            && high - low > 2 * AGE_SLACK
+        {
+            return false;
+        }
+        if let (Some((born_low, born_high)), Some((low, high))) = (self.born, self.implied)
+            && (high - born_low > AGE_SLACK || born_high - low > AGE_SLACK)
+        {
+            return false;
+        }
+        true
+    }
+}
 
 /// Clusters of record indices.
 #[derive(Debug)]
@@ -16,6 +69,8 @@ pub struct Clusters {
     /// Per root: its distinct full birth dates (as days), so chains of pairs cannot join
     /// records with conflicting birth dates.
     births: Vec<Vec<i32>>,
+    /// Per root: what its records say about the person's gender and age.
+    traits: Vec<Traits>,
     /// Person → persons it must never be joined with.
     never: HashMap<i64, Vec<i64>>,
     /// Person → one of its records.
@@ -28,6 +83,7 @@ impl Clusters {
         hashes: impl Iterator<Item = Option<Sym>>,
         persons: &[i64],
         births: impl Iterator<Item = Option<i32>>,
+        traits: impl Iterator<Item = Traits>,
         never: &HashSet<(i64, i64)>,
     ) -> Self {
         let mut never_map: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -48,6 +104,7 @@ impl Clusters {
             hashes: hashes.map(|h| h.into_iter().collect()).collect(),
             persons: persons.iter().map(|p| vec![*p]).collect(),
             births: births.map(|b| b.into_iter().collect()).collect(),
+            traits: traits.collect(),
             never: never_map,
             person_record,
         }
@@ -128,6 +185,13 @@ impl Clusters {
         if !(ba.is_empty() || bb.is_empty() || (ba.len() == 1 && ba == bb)) {
             return false;
         }
+        let (ta, tb) = (
+            self.traits.get(ra as usize).copied().unwrap_or_default(),
+            self.traits.get(rb as usize).copied().unwrap_or_default(),
+        );
+        if !ta.union(tb).consistent() {
+            return false;
+        }
         if self.never.is_empty() {
             return true;
         }
@@ -187,6 +251,10 @@ impl Clusters {
             births.extend(child_births);
             births.sort_unstable();
             births.dedup();
+        }
+        let child_traits = self.traits.get(child as usize).copied().unwrap_or_default();
+        if let Some(traits) = self.traits.get_mut(root as usize) {
+            *traits = traits.union(child_traits);
         }
         let child_persons = self
             .persons

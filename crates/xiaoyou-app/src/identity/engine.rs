@@ -1,12 +1,14 @@
 //! [`resolve`]: prepare, block, score, cluster, and collect the review band.
 
 use super::blocking::{self, Blocks, Kind};
-use super::cluster::Clusters;
+use super::chronology::implied_birth_year;
+use super::cluster::{Clusters, Traits};
 use super::prepare::{Prepared, prepare};
 use super::score::{compare, reasons};
 use super::{Pair, Record, Resolution, ResolveStats, Settings};
 use chrono::Datelike;
 use std::collections::{HashMap, HashSet};
+use xiaoyou_core::Gender;
 
 /// A scored pair kept for clustering or review: record indices, score, evidence flags.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +51,7 @@ pub fn resolve(
         prepared.features.iter().map(|f| f.id_hash),
         &persons,
         births,
+        prepared.features.iter().map(traits),
         never,
     );
     let mut first_of_person: HashMap<i64, u32> = HashMap::new();
@@ -81,6 +84,19 @@ pub fn resolve(
         groups,
         review,
         stats,
+    }
+}
+
+/// What one record says about its person's gender and age.
+fn traits(f: &super::prepare::Features) -> Traits {
+    Traits {
+        genders: match f.gender {
+            Some(Gender::Male) => 0b01,
+            Some(Gender::Female) => 0b10,
+            None => 0,
+        },
+        born: f.birth_year().map(|y| (y, y)),
+        implied: implied_birth_year(f).map(|y| (y, y)),
     }
 }
 

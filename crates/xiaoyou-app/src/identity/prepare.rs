@@ -3,10 +3,14 @@
 //! frequency of each name in the input.
 
 use super::Record;
+use super::chronology::implied_birth_year;
 use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 use xiaoyou_core::{Gender, StudyLevel};
 use xiaoyou_text::{name_key, org_name_key, pinyin_name};
+
+/// Years either side of a record's birth year counted for its name's frequency.
+const YEAR_WINDOW: i32 = 1;
 
 /// Interned string id.
 pub type Sym = u32;
@@ -23,9 +27,11 @@ pub struct Features {
     pub pinyin: Option<Sym>,
     pub surname_pinyin: Option<Sym>,
     pub given_pinyin: Option<Sym>,
-    /// Records in the input with the same name key.
+    /// Records in the input with the same name key and a birth year (known, or suggested by
+    /// the school years) within a year of this record's; all records with the name when this
+    /// record suggests no year.
     pub name_count: u32,
-    /// Records in the input with the same pinyin key.
+    /// The same for the pinyin key.
     pub pinyin_count: u32,
     pub id_hash: Option<Sym>,
     pub birth: Option<NaiveDate>,
@@ -194,21 +200,62 @@ fn name_features(interner: &mut Interner, raw: &str) -> NameFeatures {
     }
 }
 
+/// The year a record's person was born in, known or suggested by the school years.
+fn cohort_year(f: &Features) -> Option<i32> {
+    f.birth_year().or_else(|| implied_birth_year(f))
+}
+
+/// Name frequencies within a birth-year window: how rare a name is among people of about the
+/// same age, which is what tells two namesakes apart (a name common in one generation may be
+/// rare in another).
 fn count_names(features: &mut [Features]) {
     let mut names: HashMap<Sym, u32> = HashMap::new();
     let mut pinyins: HashMap<Sym, u32> = HashMap::new();
+    let mut names_by_year: HashMap<(Sym, i32), u32> = HashMap::new();
+    let mut pinyins_by_year: HashMap<(Sym, i32), u32> = HashMap::new();
     for f in features.iter() {
         *names.entry(f.name).or_default() += 1;
         if let Some(p) = f.pinyin {
             *pinyins.entry(p).or_default() += 1;
         }
+        if let Some(year) = cohort_year(f) {
+            *names_by_year.entry((f.name, year)).or_default() += 1;
+            if let Some(p) = f.pinyin {
+                *pinyins_by_year.entry((p, year)).or_default() += 1;
+            }
+        }
     }
+    // Records that suggest no year could be of any age, so they count in every window.
+    let (mut names_no_year, mut pinyins_no_year): (HashMap<Sym, u32>, HashMap<Sym, u32>) =
+        (HashMap::new(), HashMap::new());
+    for f in features.iter().filter(|f| cohort_year(f).is_none()) {
+        *names_no_year.entry(f.name).or_default() += 1;
+        if let Some(p) = f.pinyin {
+            *pinyins_no_year.entry(p).or_default() += 1;
+        }
+    }
+    let window = |map: &HashMap<(Sym, i32), u32>, sym: Sym, year: i32| -> u32 {
+        (year - YEAR_WINDOW..=year + YEAR_WINDOW)
+            .map(|y| map.get(&(sym, y)).copied().unwrap_or(0))
+            .sum()
+    };
     for f in features.iter_mut() {
-        f.name_count = names.get(&f.name).copied().unwrap_or(1);
-        f.pinyin_count = f
-            .pinyin
-            .and_then(|p| pinyins.get(&p).copied())
-            .unwrap_or(f.name_count);
+        let year = cohort_year(f);
+        f.name_count = match year {
+            Some(year) => {
+                window(&names_by_year, f.name, year)
+                    + names_no_year.get(&f.name).copied().unwrap_or(0)
+            }
+            None => names.get(&f.name).copied().unwrap_or(1),
+        }
+        .max(1);
+        f.pinyin_count = match (f.pinyin, year) {
+            (Some(p), Some(year)) => (window(&pinyins_by_year, p, year)
+                + pinyins_no_year.get(&p).copied().unwrap_or(0))
+            .max(1),
+            (Some(p), None) => pinyins.get(&p).copied().unwrap_or(1),
+            (None, _) => f.name_count,
+        };
     }
 }
 

@@ -2,7 +2,7 @@
 //! into a probability. Name agreement weighs less the more often the name occurs in the
 //! input, so common names (王伟, 李娜 …) need corroboration.
 
-use super::chronology::{Fit, fits_together};
+use super::chronology::{Fit, fits_together, overlapping_studies};
 use super::prepare::{Features, Prepared};
 use chrono::Datelike;
 
@@ -29,12 +29,14 @@ pub mod evidence {
     pub const SAME_CITY: u32 = 1 << 18;
     pub const SAME_ID: u32 = 1 << 19;
     pub const ID_DIFFERS: u32 = 1 << 20;
+    pub const OVERLAPPING_STUDIES: u32 = 1 << 21;
 }
 
 use evidence::*;
 
-/// A name seen at least this often in the input is called common in reasons.
-const COMMON_NAME_COUNT: u32 = 20;
+/// A name seen at least this often among records of about the same birth year is called
+/// common in reasons.
+const COMMON_NAME_COUNT: u32 = 10;
 
 /// The result of comparing two records.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -118,6 +120,11 @@ pub fn compare(prepared: &Prepared, a: &Features, b: &Features) -> Comparison {
             _ => {}
         }
     }
+    // One person does not study at two schools of one level at the same time.
+    if a.school != b.school && overlapping_studies(a, b) {
+        odds -= 2.5;
+        flags |= OVERLAPPING_STUDIES;
+    }
     match fits_together(a, b) {
         Fit::Consistent => {
             odds += 0.5;
@@ -166,25 +173,37 @@ fn name_weight(prepared: &Prepared, a: &Features, b: &Features, flags: &mut u32)
         }
         return -1.5 + rarity(count);
     }
-    if a.han && b.han && one_char_apart(prepared.text(a.name), prepared.text(b.name)) {
-        *flags |= ONE_CHAR_APART;
-        return -2.5;
+    if a.han && b.han {
+        let (x, y) = (prepared.text(a.name), prepared.text(b.name));
+        match one_char_apart(x, y) {
+            // A differing surname with the same one-character given name: many people share
+            // a given name and a birth date, so this needs an ID, phone or e-mail as well.
+            Some(0) if x.chars().count() == 2 => {
+                *flags |= ONE_CHAR_APART;
+                return -7.0;
+            }
+            Some(_) => {
+                *flags |= ONE_CHAR_APART;
+                return -3.5;
+            }
+            None => {}
+        }
     }
     *flags |= NAME_DIFFERS;
     -9.0
 }
 
-/// Two Han names of the same length (three or more characters) differing in one character,
-/// or two-character names with the same given name and a different surname character.
-fn one_char_apart(x: &str, y: &str) -> bool {
+/// The position of the one differing character of two Han names of the same length: any
+/// position in names of three or more characters, the surname in two-character names.
+fn one_char_apart(x: &str, y: &str) -> Option<usize> {
     let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
     if x.len() != y.len() || x.len() < 2 {
-        return false;
+        return None;
     }
     let differing: Vec<usize> = (0..x.len()).filter(|i| x[*i] != y[*i]).collect();
     match differing.as_slice() {
-        [i] => x.len() >= 3 || *i == 0,
-        _ => false,
+        [i] if x.len() >= 3 || *i == 0 => Some(*i),
+        _ => None,
     }
 }
 
@@ -226,7 +245,7 @@ pub fn reasons(flags: u32, names: (&str, &str)) -> Vec<String> {
         None
     };
     out.extend(name_reason);
-    let labels: [(u32, &str); 15] = [
+    let labels: [(u32, &str); 16] = [
         (COMMON_NAME, "常见姓名，需其他信息佐证"),
         (SAME_BIRTH, "出生日期相同"),
         (SAME_BIRTH_YEAR, "出生年份相同"),
@@ -239,6 +258,7 @@ pub fn reasons(flags: u32, names: (&str, &str)) -> Vec<String> {
         (SAME_LEVEL_OTHER_YEARS, "同校同层次但届别不同"),
         (YEARS_FIT, "各段学习年份与年龄相符"),
         (YEARS_CONFLICT, "学习年份与年龄或先后顺序矛盾"),
+        (OVERLAPPING_STUDIES, "同一学段在不同学校的在读时间重叠"),
         (SAME_EMPLOYER, "工作单位相同"),
         (SAME_CITY, "所在城市相同"),
         (ID_DIFFERS, "身份证号不同"),
