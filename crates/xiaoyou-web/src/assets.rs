@@ -27,3 +27,16 @@ pub async fn import_script() -> impl IntoResponse {
         IMPORT_SCRIPT,
     )
 }
+
+const CONFIRM_SCRIPT: &str = include_str!("../assets/confirm.js");
+
+/// Asks before consequential forms are sent.
+pub async fn confirm_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CONFIRM_SCRIPT,
+    )
+}

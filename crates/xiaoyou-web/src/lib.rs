@@ -179,6 +179,7 @@ pub fn router(state: AppState) -> Router {
             get(pages::import_job::progress),
         )
         .route("/assets/import.js", get(assets::import_script))
+        .route("/assets/confirm.js", get(assets::confirm_script))
         .route("/identity/reviews", get(pages::identity::queue))
         .route("/identity/reviews/{id}", get(pages::identity::show))
         .route(

@@ -238,6 +238,9 @@ async fn deciding_identity(t: &TestDb) {
     let li_person = li[0].person;
     let page = get(&app, Some(&cookie), &format!("/persons/{li_person}")).await;
     assert!(page.body.contains("拆分"));
+    assert!(page.body.contains("data-confirm="), "splitting asks first");
+    let script = get(&app, None, "/assets/confirm.js").await;
+    assert!(script.body.contains("window.confirm"));
     let split = post(
         &app,
         Some(&cookie),

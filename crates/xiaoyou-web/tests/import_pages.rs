@@ -173,6 +173,12 @@ async fn upload_fix_and_upload_again(t: &TestDb) {
     .await;
     let junk = get(&app, Some(&cookie), &job).await;
     assert!(junk.body.contains("未导入"), "{}", junk.body);
+    let listed = get(&app, Some(&cookie), &path).await;
+    assert!(
+        listed.body.contains("说明.xlsx") && listed.body.contains("失败"),
+        "a failed job stays listed with its state: {}",
+        listed.body
+    );
     assert_eq!(stats::totals(db).await.unwrap().study_records, 2);
     let forged = upload(
         &app,

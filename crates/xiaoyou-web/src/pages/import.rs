@@ -13,6 +13,7 @@ use tokio::io::AsyncWriteExt;
 use xiaoyou_app::export::ExportFile;
 use xiaoyou_app::import::jobs::ImportJobs;
 use xiaoyou_core::{Action, UserId};
+use xiaoyou_store::import_jobs::JobStage;
 use xiaoyou_store::org::School;
 use xiaoyou_store::{import_jobs, imports};
 
@@ -93,7 +94,9 @@ async fn page(
     let jobs = import_jobs::recent_of_school(state.db(), school.id, 10)
         .await?
         .into_iter()
-        .filter(|job| !job.stage.is_finished())
+        // Waiting, running, and failed ones (whose reason the user must see); done and
+        // cancelled jobs are in the run history below.
+        .filter(|job| !matches!(job.stage, JobStage::Done | JobStage::Cancelled))
         .map(|job| JobLine {
             id: job.id,
             time: local_time(job.created_at),
