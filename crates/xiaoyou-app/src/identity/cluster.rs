@@ -1,7 +1,7 @@
 //! Union-find over records with cluster-level constraints: a cluster keeps its ID hashes and
-//! persons, and two clusters are joined only if that adds no second ID hash or second birth
-//! date, gender or inconsistent school years, and joins no two persons a human said are
-//! different.
+//! persons, and two clusters are joined only if that adds no second ID hash, no birth dates
+//! more than a day apart, no second gender and no inconsistent school years, and joins no two
+//! persons a human said are different.
 
 use super::chronology::AGE_SLACK;
 use super::prepare::Sym;
@@ -66,8 +66,8 @@ pub struct Clusters {
     hashes: Vec<Vec<Sym>>,
     /// Per root: its distinct persons.
     persons: Vec<Vec<i64>>,
-    /// Per root: its distinct full birth dates (as days), so chains of pairs cannot join
-    /// records with conflicting birth dates.
+    /// Per root: its distinct full birth dates (as days, sorted), so chains of pairs cannot
+    /// join records whose birth dates lie more than a day apart.
     births: Vec<Vec<i32>>,
     /// Per root: what its records say about the person's gender and age.
     traits: Vec<Traits>,
@@ -182,7 +182,12 @@ impl Clusters {
                 .map(Vec::as_slice)
                 .unwrap_or(&[]),
         );
-        if !(ba.is_empty() || bb.is_empty() || (ba.len() == 1 && ba == bb)) {
+        // The birth dates of one person may differ by a day between registrations, no more.
+        let lowest = ba.first().into_iter().chain(bb.first()).min();
+        let highest = ba.last().into_iter().chain(bb.last()).max();
+        if let (Some(low), Some(high)) = (lowest, highest)
+            && high - low > 1
+        {
             return false;
         }
         let (ta, tb) = (

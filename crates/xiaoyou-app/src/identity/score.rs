@@ -30,6 +30,7 @@ pub mod evidence {
     pub const SAME_ID: u32 = 1 << 19;
     pub const ID_DIFFERS: u32 = 1 << 20;
     pub const OVERLAPPING_STUDIES: u32 = 1 << 21;
+    pub const NEAR_BIRTH: u32 = 1 << 22;
 }
 
 use evidence::*;
@@ -53,6 +54,12 @@ fn logistic(log_odds: f64) -> f64 {
 /// Whether a date stands for a year only (sources that know only the year store 1 January).
 fn year_only(date: chrono::NaiveDate) -> bool {
     date.month() == 1 && date.day() == 1
+}
+
+/// Birth dates a day apart: how two registrations of one birthday often differ (a birth
+/// near midnight, a clerk's slip).
+pub fn near_birth(x: chrono::NaiveDate, y: chrono::NaiveDate) -> bool {
+    !year_only(x) && !year_only(y) && (x - y).num_days().abs() == 1
 }
 
 /// Compares two records.
@@ -82,6 +89,10 @@ pub fn compare(prepared: &Prepared, a: &Features, b: &Features) -> Comparison {
         } else if x.year() == y.year() && (year_only(x) || year_only(y)) {
             odds += 2.0;
             flags |= SAME_BIRTH_YEAR;
+        } else if near_birth(x, y) {
+            // Some support, not a conflict.
+            odds += 3.0;
+            flags |= NEAR_BIRTH;
         } else if x != y {
             odds -= 7.0;
             flags |= BIRTH_DIFFERS;
@@ -245,9 +256,10 @@ pub fn reasons(flags: u32, names: (&str, &str)) -> Vec<String> {
         None
     };
     out.extend(name_reason);
-    let labels: [(u32, &str); 16] = [
+    let labels: [(u32, &str); 17] = [
         (COMMON_NAME, "常见姓名，需其他信息佐证"),
         (SAME_BIRTH, "出生日期相同"),
+        (NEAR_BIRTH, "出生日期仅差一天"),
         (SAME_BIRTH_YEAR, "出生年份相同"),
         (BIRTH_DIFFERS, "出生日期不同"),
         (GENDER_DIFFERS, "性别不同"),

@@ -210,3 +210,23 @@ fn generated_data_is_resolved_well() {
     let s = score_groups(&r.groups, &truth);
     assert!(s.pairwise_f1 >= 0.98, "{s:?}");
 }
+
+#[test]
+fn birth_dates_a_day_apart_link_with_a_phone_but_not_further_apart() {
+    let mut a = record(1, "欧阳娜娜");
+    let mut b = record(2, "欧阳娜娜");
+    let mut c = record(3, "欧阳娜娜");
+    a.birth_date = date(1990, 3, 15);
+    b.birth_date = date(1990, 3, 16);
+    c.birth_date = date(1990, 3, 19);
+    for r in [&mut a, &mut b, &mut c] {
+        r.phones = vec!["13812345678".into()];
+    }
+    let r = run(&[a, b, c]);
+    assert!(together(&r, 1, 2), "a day apart: {:?}", r.groups);
+    assert!(
+        !together(&r, 1, 3) && !together(&r, 2, 3),
+        "days apart: {:?}",
+        r.groups
+    );
+}
