@@ -62,6 +62,10 @@ async fn upload_fix_and_upload_again(t: &TestDb) {
         "the first rows are shown"
     );
     assert!(
+        mapping.body.contains(r#"<span class="blank">空</span>"#),
+        "an empty cell is shown as empty"
+    );
+    assert!(
         mapping.body.contains(r#"<option value="name" selected>"#),
         "recognised columns come pre-selected"
     );
