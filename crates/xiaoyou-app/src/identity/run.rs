@@ -116,13 +116,47 @@ pub async fn run_full(
 ) -> AppResult<RunSummary> {
     let started = Instant::now();
     let records = load_records(db, progress).await?;
+    let run = Run {
+        settings: *settings,
+        queue: Queue::Replace,
+        started,
+    };
+    resolve_and_write(db, clock, context, records, run, progress).await
+}
+
+/// What a run does with the uncertain pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queue {
+    /// A full run's pairs replace the open queue.
+    Replace,
+    /// An incremental run's pairs join it.
+    Add,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    settings: Settings,
+    queue: Queue,
+    started: Instant,
+}
+
+/// Resolves the records (on a blocking thread, with progress), merges the groups, updates the
+/// review queue and audits, in one transaction.
+async fn resolve_and_write(
+    db: &Db,
+    clock: &dyn Clock,
+    context: &AuditContext,
+    records: Vec<Record>,
+    run: Run,
+    progress: &mut (dyn FnMut(RunStage) + Send),
+) -> AppResult<RunSummary> {
     let never = identity::distinct_pairs(db).await?;
     let persons_before = records
         .iter()
         .map(|r| r.person)
         .collect::<BTreeSet<_>>()
         .len();
-    let settings = *settings;
+    let settings = run.settings;
     let (tx_progress, mut rx_progress) = tokio::sync::mpsc::unbounded_channel();
     let engine = tokio::task::spawn_blocking(move || {
         let mut report = |done: usize, total: usize| {
@@ -152,30 +186,40 @@ pub async fn run_full(
     let now = clock.now();
     let mut tx = db.begin().await?;
     let merges = identity::merge_persons(&mut tx, &plan, MergeKind::Auto, None, now).await?;
-    identity::replace_open_reviews(&mut tx, &reviews, now).await?;
-    let event = Event {
-        action: "identity_run",
-        target_kind: "province",
-        target_id: None,
-        school: None,
-        changes: Some(
-            serde_json::json!({
-                "records": records.len(),
-                "merges": merges,
-                "review_pairs": reviews.len(),
-            })
-            .to_string(),
-        ),
+    let queued = match run.queue {
+        Queue::Replace => {
+            identity::replace_open_reviews(&mut tx, &reviews, now).await?;
+            reviews.len()
+        }
+        Queue::Add => identity::add_open_reviews(&mut tx, &reviews, now).await?,
     };
-    audit::write(&mut tx, context, event, now).await?;
+    // A full run is always recorded; an incremental one when it changed something.
+    if run.queue == Queue::Replace || merges > 0 || queued > 0 {
+        let mut changes = serde_json::json!({
+            "records": records.len(),
+            "merges": merges,
+            "review_pairs": queued,
+        });
+        if run.queue == Queue::Add {
+            changes["incremental"] = serde_json::Value::Bool(true);
+        }
+        let event = Event {
+            action: "identity_run",
+            target_kind: "province",
+            target_id: None,
+            school: None,
+            changes: Some(changes.to_string()),
+        };
+        audit::write(&mut tx, context, event, now).await?;
+    }
     tx.commit().await?;
     Ok(RunSummary {
         records: records.len(),
         persons_before,
         persons_after: persons_before.saturating_sub(usize::try_from(merges).unwrap_or(0)),
         merges,
-        review_pairs: reviews.len(),
-        seconds: started.elapsed().as_secs_f64(),
+        review_pairs: queued,
+        seconds: run.started.elapsed().as_secs_f64(),
     })
 }
 
@@ -229,56 +273,10 @@ pub async fn run_incremental(
         .collect();
     let signals = identity::signals_of(db, &persons).await?;
     let records: Vec<Record> = rows.into_iter().map(|r| record_of(r, &signals)).collect();
-    let never = identity::distinct_pairs(db).await?;
-    let settings = *settings;
-    let (records, resolution) = tokio::task::spawn_blocking(move || {
-        let resolution = resolve(&records, &settings, &never, &mut |_, _| {});
-        (records, resolution)
-    })
-    .await
-    .map_err(|e| AppError::Background(format!("身份识别线程异常结束：{e}")))?;
-    let plan = plan_merges(&records, &resolution.groups);
-    let reviews: Vec<NewReview> = resolution
-        .review
-        .iter()
-        .map(|pair| NewReview {
-            record_a: pair.a,
-            record_b: pair.b,
-            score: pair.score,
-            reasons: pair.reasons.join("；"),
-        })
-        .collect();
-    let now = clock.now();
-    let mut tx = db.begin().await?;
-    let merges = identity::merge_persons(&mut tx, &plan, MergeKind::Auto, None, now).await?;
-    let added = identity::add_open_reviews(&mut tx, &reviews, now).await?;
-    if merges > 0 || added > 0 {
-        let event = Event {
-            action: "identity_run",
-            target_kind: "province",
-            target_id: None,
-            school: None,
-            changes: Some(
-                serde_json::json!({
-                    "incremental": true,
-                    "records": records.len(),
-                    "merges": merges,
-                    "review_pairs": added,
-                })
-                .to_string(),
-            ),
-        };
-        audit::write(&mut tx, context, event, now).await?;
-    }
-    tx.commit().await?;
-    Ok(RunSummary {
-        records: records.len(),
-        persons_before: persons.len(),
-        persons_after: persons
-            .len()
-            .saturating_sub(usize::try_from(merges).unwrap_or(0)),
-        merges,
-        review_pairs: added,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    let run = Run {
+        settings: *settings,
+        queue: Queue::Add,
+        started,
+    };
+    resolve_and_write(db, clock, context, records, run, &mut |_| {}).await
 }

@@ -196,6 +196,21 @@ impl ImportJobs {
         Ok(cancelled)
     }
 
+    /// Ends, before it ran, a job whose file cannot be imported at all, and removes the file.
+    pub async fn refuse(&self, job: &ImportJob, reason: &str) -> AppResult<()> {
+        import_jobs::finish(
+            &self.inner.db,
+            job.id,
+            JobStage::Failed,
+            None,
+            Some(reason),
+            self.inner.clock.now(),
+        )
+        .await?;
+        self.remove_file(job);
+        Ok(())
+    }
+
     /// The progress of a job running in this instance.
     pub fn live(&self, job: i64) -> Option<LiveProgress> {
         self.inner

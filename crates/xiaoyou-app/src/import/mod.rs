@@ -145,7 +145,7 @@ pub async fn import_file(
     let (sender, mut receiver) = mpsc::channel(2);
     let reader = tokio::task::spawn_blocking(move || read::read_and_check(source, &plan, &sender));
 
-    let stored = store_chunks(db, now, context, school, file_name, &mut receiver, progress).await;
+    let stored = store_chunks(db, now, school, file_name, &mut receiver, progress).await;
     // Stop the reader if storing failed, then hear why it ended.
     drop(receiver);
     let read = reader
@@ -172,7 +172,6 @@ pub async fn import_file(
 async fn store_chunks(
     db: &Db,
     now: chrono::DateTime<chrono::Utc>,
-    _context: &AuditContext,
     school: &School,
     file_name: &str,
     receiver: &mut mpsc::Receiver<Message>,

@@ -87,20 +87,9 @@ impl OrgKeys {
 }
 
 /// The fingerprint of a row's content: the same person at the same place and time, however
-/// the file around it changed (line numbers and serial numbers do not count).
-pub fn fingerprint(row: &ValidRow) -> String {
-    fingerprint_with_keys(
-        row,
-        [
-            row.college.as_deref().map(xiaoyou_text::org_name_key),
-            row.major.as_deref().map(xiaoyou_text::org_name_key),
-            row.class.as_deref().map(xiaoyou_text::org_name_key),
-        ],
-    )
-}
-
-/// [`fingerprint`] with the college, major and class keys already computed.
-fn fingerprint_with_keys(row: &ValidRow, org_keys: [Option<String>; 3]) -> String {
+/// the file around it changed (line numbers and serial numbers do not count). The college,
+/// major and class keys come already computed.
+fn fingerprint(row: &ValidRow, org_keys: [Option<String>; 3]) -> String {
     let mut hasher = Sha256::new();
     let [college, major, class] = org_keys;
     let parts = [
@@ -160,7 +149,7 @@ fn prepare(
     let class_key = org_keys.key(row.class.as_deref());
     PreparedRow {
         line,
-        fingerprint: fingerprint_with_keys(
+        fingerprint: fingerprint(
             &row,
             [college_key.clone(), major_key.clone(), class_key.clone()],
         ),

@@ -188,17 +188,7 @@ async fn render(
             }
             Err(AppError::Invalid { reason, .. }) => {
                 // The file cannot be imported at all: the job ends here, nothing stored.
-                let jobs = jobs_of(state)?;
-                jobs.cancel(&job).await?;
-                import_jobs::finish(
-                    state.db(),
-                    job.id,
-                    JobStage::Failed,
-                    None,
-                    Some(&reason),
-                    state.clock().now(),
-                )
-                .await?;
+                jobs_of(state)?.refuse(&job, &reason).await?;
                 page.stage = JobStage::Failed.code();
                 page.stage_label = JobStage::Failed.label();
                 page.message = Some(reason);
