@@ -5,6 +5,7 @@ mod api;
 mod assets;
 mod chart;
 mod error;
+pub mod flash;
 mod pages;
 pub mod session;
 
@@ -210,6 +211,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .fallback(pages::not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(flash::clear_after_display))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -59,6 +59,8 @@ pub struct Signed {
     pub session: Authenticated,
     pub client_addr: Option<String>,
     pub request_id: Option<String>,
+    /// A one-time message left by the previous form's redirect.
+    pub flash: Option<crate::flash::Flash>,
 }
 
 impl Signed {
@@ -172,6 +174,7 @@ pub async fn signed_by_token(
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        flash: crate::flash::Flash::from_headers(&parts.headers),
     }))
 }
 
@@ -186,6 +189,8 @@ pub struct Nav {
     pub audit: bool,
     /// May decide whether records are the same person (the review queue).
     pub identity: bool,
+    /// The one-time message to show at the top of this page.
+    pub flash: Option<crate::flash::Flash>,
 }
 
 impl Nav {
@@ -202,6 +207,7 @@ impl Nav {
             manage_users: actor.may(Action::ManageUsers),
             audit: actor.may(Action::ViewAudit),
             identity: actor.may(Action::Edit),
+            flash: signed.flash.clone(),
         }
     }
 }

@@ -8,7 +8,7 @@
 mod support;
 
 use axum::http::StatusCode;
-use support::{get, post, sign_in, state};
+use support::{get, post, sign_in, state, with_flash};
 use xiaoyou_app::audit::AuditContext;
 use xiaoyou_app::import;
 use xiaoyou_core::{Grant, OrgNode, PersonalDataKey, RegionCode, Role, SchoolKind, SystemClock};
@@ -169,8 +169,24 @@ async fn deciding_identity(t: &TestDb) {
         merged.headers["location"],
         format!("/persons/{survivor}").as_str()
     );
-    let person = get(&app, Some(&cookie), &format!("/persons/{survivor}")).await;
+    let person = get(
+        &app,
+        Some(&with_flash(&cookie, &merged)),
+        &format!("/persons/{survivor}"),
+    )
+    .await;
     assert!(person.body.contains("合并历史") && person.body.contains("人工核对"));
+    assert!(
+        person.body.contains("class=\"flash flash-success\"") && person.body.contains("已合并："),
+        "the merge is confirmed once on the next page"
+    );
+    let cleared = person.headers.get_all("set-cookie").iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.starts_with("xiaoyou_flash=;") && v.contains("Max-Age=0"))
+    });
+    assert!(cleared, "the message is not shown twice");
+    let again = get(&app, Some(&cookie), &format!("/persons/{survivor}")).await;
+    assert!(!again.body.contains("已合并："));
     assert!(person.body.contains("土木1班") && person.body.contains("机械2班"));
     let redirect = get(&app, Some(&cookie), &format!("/persons/{gone}")).await;
     assert_eq!(redirect.status, StatusCode::SEE_OTHER);

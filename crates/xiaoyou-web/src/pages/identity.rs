@@ -5,11 +5,12 @@
 use super::login::CsrfForm;
 use crate::AppState;
 use crate::error::WebError;
+use crate::flash::{self, Flash};
 use crate::session::{Nav, Signed};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use xiaoyou_app::AppError;
 use xiaoyou_app::identity::apply;
 use xiaoyou_core::{Action, ContactKind, PersonId};
@@ -261,7 +262,11 @@ pub async fn merge(
     )
     .await;
     match outcome {
-        Ok(survivor) => Ok(Redirect::to(&format!("/persons/{survivor}")).into_response()),
+        Ok(survivor) => Ok(flash::redirect(
+            &format!("/persons/{survivor}"),
+            Flash::success("已合并：两条记录现属于同一人，可在“合并记录”中撤销。"),
+            state.secure_cookies(),
+        )),
         Err(AppError::Invalid { reason, .. }) => {
             render_review(&state, &signed, id, Some(reason)).await
         }
@@ -284,7 +289,11 @@ pub async fn distinct(
         id,
     )
     .await?;
-    Ok(Redirect::to("/identity/reviews").into_response())
+    Ok(flash::redirect(
+        "/identity/reviews",
+        Flash::success("已记录：这两条记录不是同一人，今后不再提示。"),
+        state.secure_cookies(),
+    ))
 }
 
 pub async fn undo(
@@ -303,7 +312,11 @@ pub async fn undo(
         merge,
     )
     .await?;
-    Ok(Redirect::to(&format!("/persons/{person}")).into_response())
+    Ok(flash::redirect(
+        &format!("/persons/{person}"),
+        Flash::success("已撤销合并，被合并的人员及其记录已恢复。"),
+        state.secure_cookies(),
+    ))
 }
 
 pub async fn split(
@@ -322,5 +335,9 @@ pub async fn split(
         record,
     )
     .await?;
-    Ok(Redirect::to(&format!("/persons/{created}")).into_response())
+    Ok(flash::redirect(
+        &format!("/persons/{created}"),
+        Flash::success("已拆分：该学习记录现属于新建的人员。"),
+        state.secure_cookies(),
+    ))
 }

@@ -211,3 +211,16 @@ pub async fn upload(
         .unwrap();
     send(state, request).await
 }
+
+/// The session cookie plus the one-time message a redirect left, as the browser would send
+/// them to the next page.
+pub fn with_flash(cookie: &str, redirect: &Response) -> String {
+    let flash = redirect
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| value.split(';').next()?.strip_prefix("xiaoyou_flash="))
+        .expect("the redirect leaves a message");
+    format!("{cookie}; xiaoyou_flash={flash}")
+}
