@@ -736,11 +736,25 @@ pub async fn get_review(db: &Db, id: i64) -> StoreResult<Option<Review>> {
     Ok(row.map(review))
 }
 
-/// Open pairs whose records are both at one of `schools` (`None`: anywhere), best score
+/// Where a reviewer works: study records at these schools, in these colleges or classes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReviewerReach<'a> {
+    pub schools: &'a [i64],
+    pub colleges: &'a [i64],
+    pub classes: &'a [i64],
+}
+
+impl ReviewerReach<'_> {
+    fn is_empty(&self) -> bool {
+        self.schools.is_empty() && self.colleges.is_empty() && self.classes.is_empty()
+    }
+}
+
+/// Open pairs whose two records both lie within `reach` (`None`: anywhere), best score
 /// first. Pairs whose records now belong to one person are not listed.
 pub async fn open_reviews(
     db: &Db,
-    schools: Option<&[i64]>,
+    reach: Option<ReviewerReach<'_>>,
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<Review>> {
@@ -749,15 +763,31 @@ pub async fn open_reviews(
             select_review!(),
             " WHERE r.status = 'open' AND a.person_id <> b.person_id"
         ));
-        if let Some(schools) = schools {
-            if schools.is_empty() {
+        if let Some(reach) = reach {
+            if reach.is_empty() {
                 return Ok(Vec::new());
             }
-            for column in ["a.school_id", "b.school_id"] {
-                builder.push(format!(" AND {column} IN ("));
-                let mut list = builder.separated(", ");
-                for school in schools {
-                    list.push_bind(*school);
+            for record in ["a", "b"] {
+                builder.push(" AND (");
+                let mut first = true;
+                for (column, ids) in [
+                    ("school_id", reach.schools),
+                    ("college_id", reach.colleges),
+                    ("class_id", reach.classes),
+                ] {
+                    if ids.is_empty() {
+                        continue;
+                    }
+                    if !first {
+                        builder.push(" OR ");
+                    }
+                    first = false;
+                    builder.push(format!("{record}.{column} IN ("));
+                    let mut list = builder.separated(", ");
+                    for id in ids {
+                        list.push_bind(*id);
+                    }
+                    builder.push(")");
                 }
                 builder.push(")");
             }

@@ -280,4 +280,88 @@ async fn deciding_identity(t: &TestDb) {
     assert!(!page.body.contains("会计研1班"));
 }
 
-backend_tests!(deciding_identity);
+/// A college admin reviews the pairs whose records all lie in their college, and only those.
+async fn college_admin_queue(t: &TestDb) {
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let app = state(db, &key);
+    xiaoyou_app::reference::load_hunan(db).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let school = org::insert_school(
+        &mut tx,
+        &NewSchool {
+            name: "湖南城市学院",
+            kind: SchoolKind::University,
+            city: RegionCode::new(430_900).unwrap(),
+            department: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let roster = "姓名,性别,手机号码,学院,班级,毕业年份\n陈晨,女,13800001111,土木工程学院,土木1班,2012\n陈晨,女,13900002222,土木工程学院,土木研1班,2016\n周毅,男,13700003333,土木工程学院,土木2班,2012\n周毅,男,13600004444,机械工程学院,机械1班,2012\n";
+    let report = import::import_roster(
+        db,
+        &SystemClock,
+        &key,
+        &AuditContext::system("test"),
+        &school,
+        "名册.csv",
+        roster.as_bytes(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.imported, 4, "{:?}", report.errors);
+    let records = identity::records_page(db, 0, 10).await.unwrap();
+    let named = |name: &str| -> Vec<i64> {
+        records
+            .iter()
+            .filter(|r| r.name == name)
+            .map(|r| r.record)
+            .collect()
+    };
+    let (chen, zhou) = (named("陈晨"), named("周毅"));
+    let mut tx = db.begin().await.unwrap();
+    identity::replace_open_reviews(
+        &mut tx,
+        &[
+            NewReview {
+                record_a: chen[0],
+                record_b: chen[1],
+                score: 0.8,
+                reasons: "姓名相同".into(),
+            },
+            NewReview {
+                record_a: zhou[0],
+                record_b: zhou[1],
+                score: 0.79,
+                reasons: "姓名相同".into(),
+            },
+        ],
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let colleges = org::list_colleges(db, school.id).await.unwrap();
+    let civil = colleges.iter().find(|c| c.name == "土木工程学院").unwrap();
+    let (cookie, _) = sign_in(
+        db,
+        "civil",
+        &[Grant {
+            role: Role::CollegeAdmin,
+            node: OrgNode::College(civil.id),
+        }],
+    )
+    .await;
+    let queue = get(&app, Some(&cookie), "/identity/reviews").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.body.contains("陈晨"), "{}", queue.body);
+    assert!(
+        !queue.body.contains("周毅"),
+        "a pair reaching into another college is not the college's to decide"
+    );
+}
+
+backend_tests!(deciding_identity, college_admin_queue);

@@ -183,6 +183,9 @@ pub enum BenchCommand {
         records: usize,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// 另列出最常见的若干类错误（按证据分组），供调整权重时查看
+        #[arg(long, default_value_t = 0)]
+        explain: usize,
     },
 }
 

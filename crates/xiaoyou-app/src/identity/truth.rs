@@ -465,11 +465,14 @@ pub struct BenchReport {
     pub review_pairs: usize,
     pub scores: Scores,
     pub stats: ResolveStats,
+    /// The most frequent mistakes, when asked for.
+    pub mistakes: Vec<MistakeKind>,
 }
 
 /// Generates about `records_target` records (seed `seed`), resolves them with the default
-/// settings and scores the result against the truth.
-pub fn bench(records_target: usize, seed: u64) -> BenchReport {
+/// settings and scores the result against the truth; with `explain > 0`, also lists that many
+/// kinds of mistakes.
+pub fn bench(records_target: usize, seed: u64, explain: usize) -> BenchReport {
     let started = Instant::now();
     let persons = records_target * 10 / 16 + 1;
     let (mut records, mut truth) = generate(persons, seed);
@@ -498,6 +501,11 @@ pub fn bench(records_target: usize, seed: u64) -> BenchReport {
         peak_memory_bytes: peak_memory(),
         review_pairs: resolution.review.len(),
         scores: score(&resolution.groups, &truth_map),
+        mistakes: if explain > 0 {
+            mistakes(&records, &truth, &resolution.groups, explain)
+        } else {
+            Vec::new()
+        },
         stats: resolution.stats,
     }
 }
@@ -508,4 +516,94 @@ fn peak_memory() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// One kind of mistake, by the evidence the pairwise score saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MistakeKind {
+    /// `true`: two records of one person left apart; `false`: two people joined.
+    pub missed: bool,
+    /// The reasons as a reviewer would read them, joined with `；`.
+    pub evidence: String,
+    pub pairs: u64,
+    /// One example: the two names and the pair's score.
+    pub example: (String, String, f64),
+}
+
+/// The engine's mistakes on generated data grouped by evidence, most frequent first: what to
+/// look at when tuning weights. Counts every wrong pair (pairs per person are few).
+pub fn mistakes(
+    records: &[Record],
+    truth: &[i64],
+    groups: &[Vec<i64>],
+    limit: usize,
+) -> Vec<MistakeKind> {
+    let prepared = super::prepare::prepare(records);
+    let index_of: HashMap<i64, usize> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.record, i))
+        .collect();
+    let mut group_of = vec![0usize; records.len()];
+    for (g, group) in groups.iter().enumerate() {
+        for record in group {
+            if let Some(i) = index_of.get(record) {
+                group_of[*i] = g;
+            }
+        }
+    }
+    let mut kinds: HashMap<(bool, String), MistakeKind> = HashMap::new();
+    let mut note = |a: usize, b: usize, missed: bool| {
+        let (Some(fa), Some(fb)) = (prepared.features.get(a), prepared.features.get(b)) else {
+            return;
+        };
+        let comparison = super::score::compare(&prepared, fa, fb);
+        let (na, nb) = (&records[a].name, &records[b].name);
+        let evidence = super::score::reasons(comparison.flags, ("甲", "乙"))
+            .into_iter()
+            .map(|r| r.replace("（甲/乙）", "").replace("（甲）", ""))
+            .collect::<Vec<_>>()
+            .join("；");
+        let entry = kinds
+            .entry((missed, evidence.clone()))
+            .or_insert_with(|| MistakeKind {
+                missed,
+                evidence,
+                pairs: 0,
+                example: (na.clone(), nb.clone(), comparison.score),
+            });
+        entry.pairs += 1;
+    };
+    // Missed: records of one true person in different groups.
+    let mut by_person: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, person) in truth.iter().enumerate().take(records.len()) {
+        by_person.entry(*person).or_default().push(i);
+    }
+    for members in by_person.values() {
+        for (x, a) in members.iter().enumerate() {
+            for b in &members[x + 1..] {
+                if group_of[*a] != group_of[*b] {
+                    note(*a, *b, true);
+                }
+            }
+        }
+    }
+    // Wrongly joined: records of different true persons in one group.
+    for group in groups {
+        let members: Vec<usize> = group
+            .iter()
+            .filter_map(|r| index_of.get(r).copied())
+            .collect();
+        for (x, a) in members.iter().enumerate() {
+            for b in &members[x + 1..] {
+                if truth.get(*a) != truth.get(*b) {
+                    note(*a, *b, false);
+                }
+            }
+        }
+    }
+    let mut out: Vec<MistakeKind> = kinds.into_values().collect();
+    out.sort_by(|x, y| y.pairs.cmp(&x.pairs).then(x.evidence.cmp(&y.evidence)));
+    out.truncate(limit);
+    out
 }

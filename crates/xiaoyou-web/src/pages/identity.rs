@@ -129,13 +129,17 @@ async fn person_name(state: &AppState, person: i64) -> Result<String, WebError> 
 }
 
 /// The schools whose pairs the actor may see: `None` for everywhere.
-fn reviewable_schools(signed: &Signed) -> Option<Vec<i64>> {
+/// The schools, colleges and classes whose records the actor may decide on; `None`: all.
+fn reviewer_reach(signed: &Signed) -> Option<[Vec<i64>; 3]> {
     let scope = signed.actor().scope(Action::Edit);
     if scope.all {
-        None
-    } else {
-        Some(scope.schools.iter().map(|s| s.get()).collect())
+        return None;
     }
+    Some([
+        scope.schools.iter().map(|s| s.get()).collect(),
+        scope.colleges.iter().map(|c| c.get()).collect(),
+        scope.classes.iter().map(|c| c.get()).collect(),
+    ])
 }
 
 #[derive(serde::Deserialize)]
@@ -153,10 +157,16 @@ pub async fn queue(
         return Err(WebError::Forbidden);
     }
     let page = query.page.unwrap_or(1).max(1);
-    let schools = reviewable_schools(&signed);
+    let reach = reviewer_reach(&signed);
     let reviews = identity::open_reviews(
         state.db(),
-        schools.as_deref(),
+        reach
+            .as_ref()
+            .map(|[schools, colleges, classes]| identity::ReviewerReach {
+                schools,
+                colleges,
+                classes,
+            }),
         PAGE_SIZE + 1,
         (page - 1) * PAGE_SIZE,
     )

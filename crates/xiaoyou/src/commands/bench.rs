@@ -12,8 +12,12 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Generate { records, seed } => generate(config, records, seed).await,
         BenchCommand::Import { rows, format } => import(config, rows, &format).await,
-        BenchCommand::Identity { records, seed } => {
-            identity(records, seed);
+        BenchCommand::Identity {
+            records,
+            seed,
+            explain,
+        } => {
+            identity(records, seed, explain);
             Ok(())
         }
     }
@@ -179,9 +183,9 @@ async fn import(config: &Config, rows: u64, format: &str) -> anyhow::Result<()> 
 }
 
 /// The identity engine on generated records with known truth: quality and speed.
-fn identity(records: usize, seed: u64) {
+fn identity(records: usize, seed: u64, explain: usize) {
     println!("基准：身份识别引擎，约 {records} 条带真实答案的学籍记录（种子 {seed}）");
-    let report = xiaoyou_app::identity::truth::bench(records, seed);
+    let report = xiaoyou_app::identity::truth::bench(records, seed, explain);
     let scores = &report.scores;
     println!("学籍记录        {:>12}", report.records);
     println!("真实自然人      {:>12}", report.persons);
@@ -203,6 +207,22 @@ fn identity(records: usize, seed: u64) {
         scores.bcubed_precision, scores.bcubed_recall, scores.bcubed_f1
     );
     println!("峰值内存        {:>12}", memory::describe_peak());
+    if !report.mistakes.is_empty() {
+        println!("最常见的错误（对数，证据，示例）：");
+    }
+    for mistake in &report.mistakes {
+        let (a, b, score) = &mistake.example;
+        println!(
+            "  {} {:>7}  {}  例：{a} / {b}（得分 {score:.2}）",
+            if mistake.missed {
+                "漏合并"
+            } else {
+                "误合并"
+            },
+            mistake.pairs,
+            mistake.evidence
+        );
+    }
 }
 
 async fn generate(config: &Config, records: u64, seed: u64) -> anyhow::Result<()> {
