@@ -12,6 +12,22 @@ const COMPOUND_SURNAMES: [&str; 20] = [
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PersonName(String);
 
+/// A Latin name as written: `Wang Wei`, or surname first with a comma as in passports and
+/// overseas registers (`WANG, Wei`, kept as `WANG, Wei`). One comma at most, with words on
+/// both sides.
+fn latin_name(joined: &str) -> Result<String, ValueError> {
+    match joined.split_once(',') {
+        None => Ok(joined.to_owned()),
+        Some((surname, given)) => {
+            let (surname, given) = (surname.trim(), given.trim());
+            if surname.is_empty() || given.is_empty() || given.contains(',') {
+                return Err(ValueError::NameCharacters);
+            }
+            Ok(format!("{surname}, {given}"))
+        }
+    }
+}
+
 impl PersonName {
     /// Cleans a name as rosters write it: trims, drops spaces between Han characters
     /// (`张  伟` → `张伟`), folds full-width Latin letters and the middle dot variants.
@@ -36,13 +52,17 @@ impl PersonName {
         let name = if has_han {
             words.concat()
         } else {
-            words.join(" ")
+            latin_name(&words.join(" "))?
         };
         if name.chars().count() > MAX_CHARS {
             return Err(ValueError::NameTooLong { max: MAX_CHARS });
         }
-        let allowed =
-            |c: char| is_han(c) || c.is_alphabetic() || matches!(c, '·' | ' ' | '-' | '\'' | '.');
+        let allowed = |c: char| {
+            is_han(c)
+                || c.is_alphabetic()
+                || matches!(c, '·' | ' ' | '-' | '\'' | '.')
+                || (c == ',' && !has_han)
+        };
         if !name.chars().all(allowed) {
             return Err(ValueError::NameCharacters);
         }
@@ -116,6 +136,23 @@ mod tests {
         );
         assert_eq!(PersonName::parse(""), Err(ValueError::Empty));
         assert_eq!(PersonName::parse("张伟2"), Err(ValueError::NameCharacters));
+        Ok(())
+    }
+
+    #[test]
+    fn latin_names_may_put_the_surname_first_with_a_comma() -> Result<(), ValueError> {
+        assert_eq!(PersonName::parse("WANG,Wei")?.as_str(), "WANG, Wei");
+        assert_eq!(
+            PersonName::parse("OUYANG ,  Nana")?.as_str(),
+            "OUYANG, Nana"
+        );
+        for bad in ["王,伟", "WANG,", ",Wei", "WANG, Wei, Jr"] {
+            assert_eq!(
+                PersonName::parse(bad),
+                Err(ValueError::NameCharacters),
+                "{bad}"
+            );
+        }
         Ok(())
     }
 

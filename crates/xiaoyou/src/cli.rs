@@ -186,6 +186,9 @@ pub enum BenchCommand {
         /// 另列出最常见的若干类错误（按证据分组），供调整权重时查看
         #[arg(long, default_value_t = 0)]
         explain: usize,
+        /// 先把记录写成各校名册文件（表头、编码、日期写法各异），经导入写入数据库，再运行完整识别并按导出的来源评分
+        #[arg(long)]
+        rosters: bool,
     },
 }
 

@@ -21,6 +21,7 @@ pub mod cluster;
 pub mod engine;
 pub mod metrics;
 pub mod prepare;
+pub mod rosters;
 pub mod run;
 pub mod score;
 pub mod truth;

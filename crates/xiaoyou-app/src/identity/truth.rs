@@ -372,11 +372,20 @@ fn employer_variant(brand: usize, industry: usize, rng: &mut Rng) -> String {
 /// Generates records of `persons` people, deterministic per `seed`, with the true person of
 /// each record (same order). Each record starts as its own person (`person == record`).
 pub fn generate(persons: usize, seed: u64) -> (Vec<Record>, Vec<i64>) {
+    let (records, truth, _) = generate_with_births(persons, seed);
+    (records, truth)
+}
+
+/// As [`generate`], with each true person's birth date as well (index = true person − 1),
+/// which rosters need to write valid ID numbers.
+pub fn generate_with_births(persons: usize, seed: u64) -> (Vec<Record>, Vec<i64>, Vec<NaiveDate>) {
     let mut rng = Rng(seed ^ 0x1d_e47_1e5);
     let mut records = Vec::with_capacity(persons * 17 / 10);
     let mut truth = Vec::with_capacity(persons * 17 / 10);
+    let mut births = Vec::with_capacity(persons);
     for index in 0..persons {
         let p = person(&mut rng, index);
+        births.push(p.birth);
         for (nth, (level, school, graduation)) in p.studies.iter().enumerate() {
             let copies = if rng.chance(0.04) { 2 } else { 1 };
             let base = study_record(&p, nth, *level, *school, *graduation, &mut rng);
@@ -393,7 +402,7 @@ pub fn generate(persons: usize, seed: u64) -> (Vec<Record>, Vec<i64>) {
             }
         }
     }
-    (records, truth)
+    (records, truth, births)
 }
 
 fn study_record(
