@@ -433,6 +433,7 @@ pub async fn merge_persons(
             .map_err(StoreError::query(MERGE, "校友记录"))?);
         }
     }
+    move_talent_profiles(tx).await?;
     on_tx!(&mut *tx, |conn| sqlx::query(
         "UPDATE persons SET merged_into =
              (SELECT survivor_id FROM merge_plan WHERE merged_id = persons.id), updated_at = $1
@@ -449,6 +450,89 @@ pub async fn merge_persons(
         .map(|_| ())
         .map_err(StoreError::query(MERGE, "合并计划"))?);
     Ok(merged)
+}
+
+/// Runs fixed statements in order inside the transaction.
+async fn run_all(tx: &mut Tx, statements: &[&'static str], what: &'static str) -> StoreResult<()> {
+    for statement in statements {
+        on_tx!(&mut *tx, |conn| sqlx::query(*statement)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+            .map_err(StoreError::query(MERGE, what))?);
+    }
+    Ok(())
+}
+
+/// A person has one talent profile (keyed by the person), so it cannot simply be re-pointed
+/// like the other rows: a merged person's profile is copied to a survivor that has none (the
+/// first merged person's, when several with profiles merge into one survivor in a plan), its
+/// industry chains follow, and the move is remembered for undoing. A survivor's own profile
+/// is kept; a merged person's profile that did not move stays with that person and is there
+/// again when the merge is undone.
+async fn move_talent_profiles(tx: &mut Tx) -> StoreResult<()> {
+    run_all(
+        tx,
+        &[
+            "CREATE TEMP TABLE profile_moves (merged_id BIGINT PRIMARY KEY, survivor_id BIGINT NOT NULL)",
+            "INSERT INTO profile_moves (merged_id, survivor_id)
+             SELECT MIN(p.merged_id), p.survivor_id FROM merge_plan p
+             JOIN talent_profiles t ON t.person_id = p.merged_id
+             WHERE NOT EXISTS (SELECT 1 FROM talent_profiles s WHERE s.person_id = p.survivor_id)
+             GROUP BY p.survivor_id",
+            "INSERT INTO person_merge_moves (merge_id, table_name, row_id)
+             SELECT pm.id, 'talent_profiles', m.merged_id FROM profile_moves m
+             JOIN person_merges pm ON pm.merged_id = m.merged_id AND pm.undone_at IS NULL",
+            "INSERT INTO talent_profiles (person_id, category, honours, expertise, summary, updated_at)
+             SELECT m.survivor_id, t.category, t.honours, t.expertise, t.summary, t.updated_at
+             FROM talent_profiles t JOIN profile_moves m ON m.merged_id = t.person_id",
+            "UPDATE talent_profile_chains SET person_id =
+                 (SELECT survivor_id FROM profile_moves WHERE merged_id = talent_profile_chains.person_id)
+             WHERE person_id IN (SELECT merged_id FROM profile_moves)",
+            "DELETE FROM talent_profiles WHERE person_id IN (SELECT merged_id FROM profile_moves)",
+            "DROP TABLE profile_moves",
+        ],
+        "人才档案",
+    )
+    .await
+}
+
+/// Gives a merged person back the talent profile a merge moved to the survivor.
+async fn return_talent_profile(
+    tx: &mut Tx,
+    merge: i64,
+    survivor: i64,
+    merged: i64,
+) -> StoreResult<()> {
+    let moved: Option<i64> = on_tx!(&mut *tx, |conn| {
+        sqlx::query_scalar(
+        "SELECT row_id FROM person_merge_moves WHERE merge_id = $1 AND table_name = 'talent_profiles'"
+    )
+    .bind(merge)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(StoreError::query("撤销合并", "人才档案"))?
+    });
+    if moved.is_none() {
+        return Ok(());
+    }
+    let statements = [
+        "INSERT INTO talent_profiles (person_id, category, honours, expertise, summary, updated_at)
+         SELECT $2, category, honours, expertise, summary, updated_at FROM talent_profiles
+         WHERE person_id = $1",
+        "UPDATE talent_profile_chains SET person_id = $2 WHERE person_id = $1",
+        "DELETE FROM talent_profiles WHERE person_id = $1",
+    ];
+    for statement in statements {
+        on_tx!(&mut *tx, |conn| sqlx::query(statement)
+            .bind(survivor)
+            .bind(merged)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+            .map_err(StoreError::query("撤销合并", "人才档案"))?);
+    }
+    Ok(())
 }
 
 /// A merge as history shows it.
@@ -517,9 +601,10 @@ pub async fn undo_merge(tx: &mut Tx, merge: i64, at: DateTime<Utc>) -> StoreResu
     .fetch_optional(&mut *conn)
     .await
     .map_err(StoreError::query("撤销合并", "合并记录"))?);
-    let Some((_, merged, None, None)) = found else {
+    let Some((survivor, merged, None, None)) = found else {
         return Ok(false);
     };
+    return_talent_profile(tx, merge, survivor, merged).await?;
     for table in PERSON_TABLES {
         let statement = format!(
             "UPDATE {table} SET person_id = $1 WHERE id IN

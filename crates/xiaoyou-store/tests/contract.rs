@@ -1341,6 +1341,34 @@ async fn merges_move_rows_and_undo_restores(t: &TestDb) {
     tx.commit().await.unwrap();
     let [a, b, c] = [first, first + 1, first + 2];
     let at = chrono::Utc::now();
+    // b has a talent profile with an industry chain; the survivor a has none.
+    let mut tx = db.begin().await.unwrap();
+    chains::upsert(
+        &mut tx,
+        code("430000"),
+        &[chains::NewChain {
+            code: "HN01",
+            name: "工程机械",
+            cluster: "先进制造",
+        }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let chain = chains::list(db, code("430000")).await.unwrap()[0].id;
+    let profile_of_b = TalentProfile {
+        person: PersonId(b),
+        category: TalentCategory::Entrepreneur,
+        honours: Some("湖南省优秀企业家".into()),
+        expertise: None,
+        summary: None,
+        chains: vec![chain],
+    };
+    let mut tx = db.begin().await.unwrap();
+    talent::upsert_profile(&mut tx, &profile_of_b)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 
     let plan = vec![
         PlannedMerge {
@@ -1375,6 +1403,16 @@ async fn merges_move_rows_and_undo_restores(t: &TestDb) {
             .len(),
         3
     );
+    let moved = talent::get_profile(db, PersonId(a)).await.unwrap();
+    assert_eq!(
+        moved,
+        Some(TalentProfile {
+            person: PersonId(a),
+            ..profile_of_b.clone()
+        }),
+        "the survivor carries the merged person's talent profile and its chains"
+    );
+    assert_eq!(talent::get_profile(db, PersonId(b)).await.unwrap(), None);
     let lines = identity::export_page(db, 0, 10).await.unwrap();
     assert!(lines.iter().all(|(_, _, person)| *person == a), "{lines:?}");
     assert_eq!(lines[1].0.as_deref(), Some("名册.xlsx#3"));
@@ -1426,6 +1464,12 @@ async fn merges_move_rows_and_undo_restores(t: &TestDb) {
             .len(),
         2
     );
+    assert_eq!(
+        talent::get_profile(db, PersonId(b)).await.unwrap(),
+        Some(profile_of_b),
+        "undoing gives the talent profile back"
+    );
+    assert_eq!(talent::get_profile(db, PersonId(a)).await.unwrap(), None);
 
     let mut tx = db.begin().await.unwrap();
     identity::mark_distinct(&mut tx, b, a, None, at)
