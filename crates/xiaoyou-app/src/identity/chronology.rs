@@ -108,3 +108,48 @@ pub fn overlapping_studies(a: &Features, b: &Features) -> bool {
         _ => false,
     }
 }
+
+/// One study's place and years (enrolment to graduation, either derived from the other).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stint {
+    pub level: StudyLevel,
+    pub school: i64,
+    pub start: i32,
+    pub end: i32,
+}
+
+/// A record's stint, when its years are known.
+pub fn stint(f: &Features) -> Option<Stint> {
+    Some(Stint {
+        level: f.level,
+        school: f.school,
+        start: start(f)?,
+        end: graduation(f)?,
+    })
+}
+
+/// Whether two stints cannot be one person's: the same level at two schools for two years or
+/// more at once (a bachelor's at two universities through the same years). One year is
+/// allowed: a missing enrolment year is derived from the usual length of study, which
+/// transfers and 专升本 do not follow.
+pub fn stints_clash(a: &Stint, b: &Stint) -> bool {
+    a.level == b.level && a.school != b.school && a.end.min(b.end) - a.start.max(b.start) >= 2
+}
+
+/// Whether the lower of two adjacent stages ends the year the higher begins, or the year
+/// before: how most people go from school to college to graduate school. Evidence for one
+/// person; a longer gap (work before a master's) is common and not evidence against.
+pub fn continuous(a: &Features, b: &Features) -> bool {
+    let (low, high) = if rank(a.level) <= rank(b.level) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    if rank(high.level) != rank(low.level) + 1 {
+        return false;
+    }
+    match (graduation(low), start(high)) {
+        (Some(end), Some(begin)) => (0..=1).contains(&(begin - end)),
+        _ => false,
+    }
+}

@@ -3,7 +3,7 @@
 //! more than a day apart, no second gender and no inconsistent school years, and joins no two
 //! persons a human said are different.
 
-use super::chronology::AGE_SLACK;
+use super::chronology::{AGE_SLACK, Stint, stints_clash};
 use super::prepare::Sym;
 use std::collections::{HashMap, HashSet};
 
@@ -71,6 +71,9 @@ pub struct Clusters {
     births: Vec<Vec<i32>>,
     /// Per root: what its records say about the person's gender and age.
     traits: Vec<Traits>,
+    /// Per root: its records' studies with known years, so that a chain of pairs cannot
+    /// put one person at two schools of one level through the same years.
+    stints: Vec<Vec<Stint>>,
     /// Person → persons it must never be joined with.
     never: HashMap<i64, Vec<i64>>,
     /// Person → one of its records.
@@ -84,6 +87,7 @@ impl Clusters {
         persons: &[i64],
         births: impl Iterator<Item = Option<i32>>,
         traits: impl Iterator<Item = Traits>,
+        stints: impl Iterator<Item = Option<Stint>>,
         never: &HashSet<(i64, i64)>,
     ) -> Self {
         let mut never_map: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -105,6 +109,7 @@ impl Clusters {
             persons: persons.iter().map(|p| vec![*p]).collect(),
             births: births.map(|b| b.into_iter().collect()).collect(),
             traits: traits.collect(),
+            stints: stints.map(|s| s.into_iter().collect()).collect(),
             never: never_map,
             person_record,
         }
@@ -197,6 +202,19 @@ impl Clusters {
         if !ta.union(tb).consistent() {
             return false;
         }
+        let (sa, sb) = (
+            self.stints
+                .get(ra as usize)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+            self.stints
+                .get(rb as usize)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+        );
+        if sa.iter().any(|x| sb.iter().any(|y| stints_clash(x, y))) {
+            return false;
+        }
         if self.never.is_empty() {
             return true;
         }
@@ -256,6 +274,14 @@ impl Clusters {
             births.extend(child_births);
             births.sort_unstable();
             births.dedup();
+        }
+        let child_stints = self
+            .stints
+            .get_mut(child as usize)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        if let Some(stints) = self.stints.get_mut(root as usize) {
+            stints.extend(child_stints);
         }
         let child_traits = self.traits.get(child as usize).copied().unwrap_or_default();
         if let Some(traits) = self.traits.get_mut(root as usize) {

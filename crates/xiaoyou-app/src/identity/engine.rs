@@ -1,7 +1,7 @@
 //! [`resolve`]: prepare, block, score, cluster, and collect the review band.
 
 use super::blocking::{self, Blocks, Kind};
-use super::chronology::implied_birth_year;
+use super::chronology::{implied_birth_year, stint};
 use super::cluster::{Clusters, Traits};
 use super::prepare::{Prepared, prepare};
 use super::score::{compare, reasons};
@@ -52,6 +52,7 @@ pub fn resolve(
         &persons,
         births,
         prepared.features.iter().map(traits),
+        prepared.features.iter().map(stint),
         never,
     );
     let mut first_of_person: HashMap<i64, u32> = HashMap::new();

@@ -2,7 +2,7 @@
 //! into a probability. Name agreement weighs less the more often the name occurs in the
 //! input, so common names (王伟, 李娜 …) need corroboration.
 
-use super::chronology::{Fit, fits_together, overlapping_studies};
+use super::chronology::{Fit, continuous, fits_together, overlapping_studies};
 use super::prepare::{Features, Prepared};
 use chrono::Datelike;
 
@@ -31,6 +31,7 @@ pub mod evidence {
     pub const ID_DIFFERS: u32 = 1 << 20;
     pub const OVERLAPPING_STUDIES: u32 = 1 << 21;
     pub const NEAR_BIRTH: u32 = 1 << 22;
+    pub const CONTINUOUS: u32 = 1 << 23;
 }
 
 use evidence::*;
@@ -38,6 +39,9 @@ use evidence::*;
 /// A name seen at least this often among records of about the same birth year is called
 /// common in reasons.
 const COMMON_NAME_COUNT: u32 = 10;
+
+/// Log-odds for one stage ending the year the next begins (or the year before).
+const CONTINUOUS_WEIGHT: f64 = 1.0;
 
 /// The result of comparing two records.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -138,7 +142,7 @@ pub fn compare(prepared: &Prepared, a: &Features, b: &Features) -> Comparison {
     }
     match fits_together(a, b) {
         Fit::Consistent => {
-            odds += 0.5;
+            odds += 0.2;
             flags |= YEARS_FIT;
         }
         Fit::Inconsistent => {
@@ -146,6 +150,10 @@ pub fn compare(prepared: &Prepared, a: &Features, b: &Features) -> Comparison {
             flags |= YEARS_CONFLICT;
         }
         Fit::Unknown => {}
+    }
+    if continuous(a, b) {
+        odds += CONTINUOUS_WEIGHT;
+        flags |= CONTINUOUS;
     }
     if a.employer.is_some() && a.employer == b.employer {
         odds += 2.5;
@@ -256,7 +264,7 @@ pub fn reasons(flags: u32, names: (&str, &str)) -> Vec<String> {
         None
     };
     out.extend(name_reason);
-    let labels: [(u32, &str); 17] = [
+    let labels: [(u32, &str); 18] = [
         (COMMON_NAME, "常见姓名，需其他信息佐证"),
         (SAME_BIRTH, "出生日期相同"),
         (NEAR_BIRTH, "出生日期仅差一天"),
@@ -269,6 +277,7 @@ pub fn reasons(flags: u32, names: (&str, &str)) -> Vec<String> {
         (SAME_COHORT, "同校同层次同届"),
         (SAME_LEVEL_OTHER_YEARS, "同校同层次但届别不同"),
         (YEARS_FIT, "各段学习年份与年龄相符"),
+        (CONTINUOUS, "上一学段毕业当年或次年升入下一学段"),
         (YEARS_CONFLICT, "学习年份与年龄或先后顺序矛盾"),
         (OVERLAPPING_STUDIES, "同一学段在不同学校的在读时间重叠"),
         (SAME_EMPLOYER, "工作单位相同"),

@@ -230,3 +230,54 @@ fn birth_dates_a_day_apart_link_with_a_phone_but_not_further_apart() {
         r.groups
     );
 }
+
+#[test]
+fn a_chain_of_pairs_does_not_put_one_person_at_two_universities_at_once() {
+    use xiaoyou_core::StudyLevel::{Bachelor, MiddleSchool};
+    // One middle-school record; two bachelor's records of the same name, same years, at two
+    // universities. Each pair alone is plausible (same birth date), both together are not.
+    let mut school = record(1, "欧阳晓");
+    school.level = MiddleSchool;
+    school.graduation_year = Some(2008);
+    school.birth_date = date(1990, 3, 4);
+    let mut first = record(2, "欧阳晓");
+    first.enrolment_year = Some(2008);
+    first.graduation_year = Some(2012);
+    first.birth_date = date(1990, 3, 4);
+    let mut second = record(3, "欧阳晓");
+    second.enrolment_year = Some(2008);
+    second.graduation_year = Some(2012);
+    second.birth_date = date(1990, 3, 4);
+    for level in [&mut first, &mut second] {
+        level.level = Bachelor;
+    }
+    let r = run(&[school, first, second]);
+    assert!(!together(&r, 2, 3), "{:?}", r.groups);
+}
+
+#[test]
+fn a_school_path_without_a_gap_supports_the_name() {
+    use xiaoyou_core::StudyLevel::{Bachelor, MiddleSchool};
+    let pair = |university_start: i32| {
+        let mut school = record(1, "覃思远");
+        school.level = MiddleSchool;
+        school.graduation_year = Some(2008);
+        school.gender = Some(xiaoyou_core::Gender::Male);
+        let mut university = record(2, "覃思远");
+        university.level = Bachelor;
+        university.enrolment_year = Some(university_start);
+        university.graduation_year = Some(university_start + 4);
+        university.gender = Some(xiaoyou_core::Gender::Male);
+        let prepared = prepare::prepare(&[school, university]);
+        score::compare(&prepared, &prepared.features[0], &prepared.features[1])
+    };
+    let straight_on = pair(2008);
+    let after_a_gap = pair(2011);
+    assert!(straight_on.flags & score::evidence::CONTINUOUS != 0);
+    assert!(after_a_gap.flags & score::evidence::CONTINUOUS == 0);
+    assert!(
+        after_a_gap.flags & score::evidence::YEARS_CONFLICT == 0,
+        "a gap is no conflict"
+    );
+    assert!(straight_on.score > after_a_gap.score);
+}
