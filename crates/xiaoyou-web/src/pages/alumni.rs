@@ -1062,6 +1062,8 @@ struct RegionsPage {
     /// The region shown, with its people.
     selected: Option<(String, String)>,
     lines: Vec<RegionLine>,
+    /// More alumni live in the region than the page shows.
+    cut: bool,
     may_export: bool,
 }
 
@@ -1076,7 +1078,7 @@ impl RegionsPage {
 }
 
 /// Shown at most on one region's page; the export has everyone.
-const REGION_PAGE_LINES: i64 = 500;
+const REGION_PAGE_LINES: i64 = 200;
 
 /// The per-region contact list (分地区通讯录): counts per city, one city's alumni with masked
 /// phones, and the whole list as an audited, masked Excel export.
@@ -1137,6 +1139,11 @@ pub async fn regions(
         }
         None => Vec::new(),
     };
+    let cut = selected.as_ref().is_some_and(|(region, _)| {
+        counts
+            .iter()
+            .any(|c| &c.region == region && c.count > REGION_PAGE_LINES)
+    });
     let may_export =
         office::scope_reaches_school(db, actor.scope(Action::Export), school.id).await?;
     let page = RegionsPage {
@@ -1147,6 +1154,7 @@ pub async fn regions(
         total,
         selected,
         lines,
+        cut,
         may_export,
     };
     Ok(Html(page.render()?))
