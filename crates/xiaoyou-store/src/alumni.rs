@@ -81,54 +81,65 @@ macro_rules! push_scope {
     ($builder:expr, $scope:expr) => {{
         let scope: &Scope = $scope;
         if !scope.all {
-            $builder.push(" AND (1 = 0");
-            let mut part = |column: &str, ids: Vec<i64>| {
-                if !ids.is_empty() {
-                    $builder.push(format!(" OR {column} IN ("));
+            // A single condition stays a plain `IN` so the database uses that column's index.
+            let parts: Vec<(&str, Vec<i64>)> = [
+                (
+                    "r.school_id",
+                    scope
+                        .schools
+                        .iter()
+                        .take(SCOPE_IDS)
+                        .map(|s| s.get())
+                        .collect(),
+                ),
+                (
+                    "r.college_id",
+                    scope
+                        .colleges
+                        .iter()
+                        .take(SCOPE_IDS)
+                        .map(|c| c.get())
+                        .collect(),
+                ),
+                (
+                    "r.class_id",
+                    scope
+                        .classes
+                        .iter()
+                        .take(SCOPE_IDS)
+                        .map(|c| c.get())
+                        .collect(),
+                ),
+                (
+                    "r.person_id",
+                    scope
+                        .persons
+                        .iter()
+                        .take(SCOPE_IDS)
+                        .map(|p| p.get())
+                        .collect(),
+                ),
+            ]
+            .into_iter()
+            .filter(|(_, ids): &(&str, Vec<i64>)| !ids.is_empty())
+            .collect();
+            if parts.is_empty() {
+                $builder.push(" AND 1 = 0");
+            } else {
+                $builder.push(" AND (");
+                for (i, (column, ids)) in parts.into_iter().enumerate() {
+                    if i > 0 {
+                        $builder.push(" OR ");
+                    }
+                    $builder.push(format!("{column} IN ("));
                     let mut separated = $builder.separated(", ");
                     for id in ids {
                         separated.push_bind(id);
                     }
                     $builder.push(")");
                 }
-            };
-            part(
-                "r.school_id",
-                scope
-                    .schools
-                    .iter()
-                    .take(SCOPE_IDS)
-                    .map(|s| s.get())
-                    .collect(),
-            );
-            part(
-                "r.college_id",
-                scope
-                    .colleges
-                    .iter()
-                    .take(SCOPE_IDS)
-                    .map(|c| c.get())
-                    .collect(),
-            );
-            part(
-                "r.class_id",
-                scope
-                    .classes
-                    .iter()
-                    .take(SCOPE_IDS)
-                    .map(|c| c.get())
-                    .collect(),
-            );
-            part(
-                "r.person_id",
-                scope
-                    .persons
-                    .iter()
-                    .take(SCOPE_IDS)
-                    .map(|p| p.get())
-                    .collect(),
-            );
-            $builder.push(")");
+                $builder.push(")");
+            }
         }
     }};
 }
@@ -138,12 +149,14 @@ macro_rules! push_scope {
 pub async fn list(db: &Db, scope: &Scope, filter: &AlumniFilter) -> StoreResult<Vec<AlumnusLine>> {
     macro_rules! build {
         () => {{
+            // Left joins (every record has its person and school) keep the records table
+            // first, so pages walk an index in id order instead of sorting the whole scope.
             let mut builder = QueryBuilder::new(
                 "SELECT r.id, r.person_id, p.name, p.gender, s.name, c.name, m.name, r.class_id,
                         k.name, r.enrolment_year, r.graduation_year, p.current_city
                  FROM study_records r
-                 JOIN persons p ON p.id = r.person_id
-                 JOIN schools s ON s.id = r.school_id
+                 LEFT JOIN persons p ON p.id = r.person_id
+                 LEFT JOIN schools s ON s.id = r.school_id
                  LEFT JOIN colleges c ON c.id = r.college_id
                  LEFT JOIN majors m ON m.id = r.major_id
                  LEFT JOIN classes k ON k.id = r.class_id
@@ -174,10 +187,24 @@ pub async fn list(db: &Db, scope: &Scope, filter: &AlumniFilter) -> StoreResult<
                     .push(" ESCAPE '\\'");
             }
             if let Some(name) = filter.name.as_deref().filter(|n| !n.trim().is_empty()) {
-                builder
-                    .push(" AND p.name LIKE ")
-                    .push_bind(like_pattern(name, false))
-                    .push(" ESCAPE '\\'");
+                let narrow = !scope.all
+                    || filter.school.is_some()
+                    || filter.college.is_some()
+                    || filter.class.is_some();
+                if narrow {
+                    // Within a school, college or class: check the names of its records.
+                    builder
+                        .push(" AND p.name LIKE ")
+                        .push_bind(like_pattern(name, false))
+                        .push(" ESCAPE '\\'");
+                } else {
+                    // Across the province: match the names first (one pass over persons),
+                    // then look up their records.
+                    builder
+                        .push(" AND r.person_id IN (SELECT n.id FROM persons n WHERE n.name LIKE ")
+                        .push_bind(like_pattern(name, false))
+                        .push(" ESCAPE '\\')");
+                }
             }
             if let Some(before) = filter.before {
                 builder.push(" AND r.id < ").push_bind(before.get());
@@ -316,33 +343,41 @@ pub async fn region_entries(
 ) -> StoreResult<Vec<RegionEntry>> {
     macro_rules! build {
         () => {{
+            // The page of people is chosen first; their phone and job are looked up for
+            // that page only.
             let mut builder = QueryBuilder::new(format!(
-                "SELECT located.region, p.id, p.name, c.name, k.name, r.graduation_year,
+                "SELECT page.region, p.id, p.name, c.name, k.name, r.graduation_year,
                     (SELECT cp.value FROM contact_points cp WHERE cp.person_id = p.id AND cp.kind = 'mobile'
                       ORDER BY cp.observed_on DESC, cp.id DESC LIMIT 1),
                     e.employer_name, e.title
-                 FROM (SELECT p.id AS person_id, MAX(r.id) AS record_id, {REGION_SQL} AS region
-                       FROM study_records r JOIN persons p ON p.id = r.person_id
-                       WHERE r.school_id = "
+                 FROM (SELECT located.person_id, located.record_id, located.region, q.name_key
+                       FROM (SELECT p.id AS person_id, MAX(r.id) AS record_id, {REGION_SQL} AS region
+                             FROM study_records r JOIN persons p ON p.id = r.person_id
+                             WHERE r.school_id = "
             ));
             builder.push_bind(school.get());
             push_scope!(builder, scope);
+            if let Some(region) = region {
+                builder
+                    .push(format!(" AND {REGION_SQL} = "))
+                    .push_bind(region.to_owned());
+            }
             builder.push(
                 " GROUP BY p.id, p.current_city) AS located
-                 JOIN persons p ON p.id = located.person_id
-                 JOIN study_records r ON r.id = located.record_id
+                       JOIN persons q ON q.id = located.person_id
+                       ORDER BY located.region, q.name_key, located.person_id LIMIT ",
+            );
+            builder.push_bind(limit.clamp(1, 100_000));
+            builder.push(
+                ") AS page
+                 JOIN persons p ON p.id = page.person_id
+                 JOIN study_records r ON r.id = page.record_id
                  LEFT JOIN colleges c ON c.id = r.college_id
                  LEFT JOIN classes k ON k.id = r.class_id
                  LEFT JOIN employments e ON e.id = (SELECT e2.id FROM employments e2
                       WHERE e2.person_id = p.id AND e2.is_current ORDER BY e2.start_year DESC, e2.id DESC LIMIT 1)
-                 WHERE 1 = 1",
+                 ORDER BY page.region, page.name_key, p.id",
             );
-            if let Some(region) = region {
-                builder.push(" AND located.region = ").push_bind(region.to_owned());
-            }
-            builder
-                .push(" ORDER BY located.region, p.name_key, p.id LIMIT ")
-                .push_bind(limit.clamp(1, 100_000));
             builder
         }};
     }

@@ -26,5 +26,7 @@ CREATE TABLE person_photos (
 );
 CREATE INDEX idx_person_photos_person ON person_photos (person_id, school_id);
 
--- The alumni lists filter by major and page by record id within a school or class.
+-- The alumni lists filter by major, and page a school's records newest first without sorting
+-- all of them.
 CREATE INDEX idx_study_records_major ON study_records (major_id);
+CREATE INDEX idx_study_records_school_id ON study_records (school_id, id);
