@@ -154,6 +154,7 @@ async fn alumni_office_pages(t: &TestDb) {
         }],
     )
     .await;
+    let admin_cookie = admin.clone();
     let admin = Some(admin.as_str());
     let class_path = format!("/classes/{}/alumni", p.class.id);
 
@@ -220,7 +221,7 @@ async fn alumni_office_pages(t: &TestDb) {
     let person = person_of(&created);
     let page = get(
         &app,
-        Some(&with_flash(admin.unwrap(), &created)),
+        Some(&with_flash(admin_cookie.as_str(), &created)),
         &format!("/persons/{person}"),
     )
     .await;
@@ -356,7 +357,7 @@ async fn alumni_office_pages(t: &TestDb) {
     let photos = format!("/persons/{person}/photos");
     let uploaded = upload(
         &app,
-        admin.unwrap(),
+        admin_cookie.as_str(),
         &photos,
         &[("csrf", &csrf), ("kind", "personal")],
         ("me.gif", PNG),
@@ -384,7 +385,7 @@ async fn alumni_office_pages(t: &TestDb) {
     assert!(page.body.contains(&format!("src=\"{photo_path}\"")));
     let gif = upload(
         &app,
-        admin.unwrap(),
+        admin_cookie.as_str(),
         &photos,
         &[("csrf", &csrf), ("kind", "military")],
         ("photo.png", b"GIF89a\x01\0\x01\0"),
@@ -397,7 +398,7 @@ async fn alumni_office_pages(t: &TestDb) {
     big.resize(5 * 1024 * 1024 + 1, 0);
     let large = upload(
         &app,
-        admin.unwrap(),
+        admin_cookie.as_str(),
         &photos,
         &[("csrf", &csrf), ("kind", "graduation")],
         ("big.jpg", &big),
@@ -576,7 +577,8 @@ async fn alumni_office_pages(t: &TestDb) {
         (&other_admin, &other_csrf, "another school"),
         (&college_admin, &college_csrf, "another college"),
     ] {
-        let cookie = Some(cookie.as_str());
+        let cookie_text = cookie.as_str();
+        let cookie = Some(cookie_text);
         for path in [
             format!("/persons/{person}"),
             format!("/persons/{person}/edit"),
@@ -600,7 +602,7 @@ async fn alumni_office_pages(t: &TestDb) {
         }
         let photo = upload(
             &app,
-            cookie.unwrap(),
+            cookie_text,
             &photos,
             &[("csrf", token.as_str()), ("kind", "personal")],
             ("a.png", PNG),
@@ -656,7 +658,7 @@ async fn alumni_office_pages(t: &TestDb) {
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
     let page = get(
         &app,
-        Some(&with_flash(admin.unwrap(), &deleted)),
+        Some(&with_flash(admin_cookie.as_str(), &deleted)),
         deleted.headers.get("location").unwrap().to_str().unwrap(),
     )
     .await;

@@ -883,7 +883,7 @@ pub async fn upload_photo(
         office::editable_records(state.db(), signed.actor(), person).await?;
         Some(office::PhotoRefused::TooLarge)
     } else {
-        match office::upload_photo(
+        office::upload_photo(
             state.db(),
             state.clock(),
             &signed.audit_context(),
@@ -893,10 +893,7 @@ pub async fn upload_photo(
             bytes.as_deref().unwrap_or_default(),
         )
         .await?
-        {
-            Ok(_) => None,
-            Err(refused) => Some(refused),
-        }
+        .err()
     };
     match refused {
         None => Ok(flash::redirect(
