@@ -209,7 +209,8 @@ fn record_in(scope: &Scope, record: &StudyRecordView) -> bool {
 }
 
 /// A person the actor may change: not visible is "not found", visible but not editable is
-/// "forbidden". Returns the person's study records the actor may edit.
+/// "forbidden". Returns the person's study records the actor may edit (through a grant on the
+/// organisation tree).
 pub async fn editable_records(
     db: &Db,
     actor: &Actor,
@@ -222,7 +223,9 @@ pub async fn editable_records(
     let records: Vec<StudyRecordView> = people::study_records_of_person(db, person)
         .await?
         .into_iter()
-        .filter(|r| scope.all || scope.persons.contains(&person) || record_in(scope, r))
+        // The office's records only: an alumnus's grant on their own person lets them read
+        // and set their consent, not change or delete what their schools keep.
+        .filter(|r| scope.all || record_in(scope, r))
         .collect();
     if records.is_empty() {
         return Err(AppError::Forbidden);
@@ -1071,26 +1074,26 @@ pub async fn set_outstanding(
 
 /// Whether the scope reaches into the school at all (wholly, or a college or class of it).
 pub async fn scope_reaches_school(db: &Db, scope: &Scope, school: SchoolId) -> AppResult<bool> {
-    if scope.covers_school(school) {
-        return Ok(true);
-    }
+    Ok(scope.covers_school(school) || schools_reached(db, scope).await?.contains(&school))
+}
+
+/// The schools whose colleges or classes the scope names (besides whole schools).
+pub async fn schools_reached(
+    db: &Db,
+    scope: &Scope,
+) -> AppResult<std::collections::BTreeSet<SchoolId>> {
+    let mut schools = scope.schools.clone();
     for college in &scope.colleges {
-        if org::get_college(db, *college)
-            .await?
-            .is_some_and(|c| c.school == school)
-        {
-            return Ok(true);
+        if let Some(found) = org::get_college(db, *college).await? {
+            schools.insert(found.school);
         }
     }
     for class in &scope.classes {
-        if org::get_class(db, *class)
-            .await?
-            .is_some_and(|c| c.school == school)
-        {
-            return Ok(true);
+        if let Some(found) = org::get_class(db, *class).await? {
+            schools.insert(found.school);
         }
     }
-    Ok(false)
+    Ok(schools)
 }
 
 /// A school the actor reaches for an action; otherwise "not found".

@@ -841,6 +841,40 @@ async fn liaisons_and_viewers(t: &TestDb) {
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(people::get_person(db, person).await.unwrap().is_some());
+
+    // The alumnus themself reads their page and sets consent, but does not change or delete
+    // what the school keeps.
+    let (own, own_csrf) = sign_in(
+        db,
+        "self",
+        &[Grant {
+            role: Role::Alumnus,
+            node: OrgNode::Person(person),
+        }],
+    )
+    .await;
+    let page = get(&app, Some(&own), &format!("/persons/{person}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page
+            .body
+            .contains(&format!("action=\"/persons/{person}/delete\""))
+    );
+    let refused = post(
+        &app,
+        Some(&own),
+        &format!("/persons/{person}/delete"),
+        &[("csrf", &own_csrf)],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        people::study_records_of_person(db, person)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 backend_tests!(alumni_office_pages, liaisons_and_viewers);

@@ -146,12 +146,13 @@ pub async fn list(
     let db = state.db();
     let actor = signed.actor();
     let scope = actor.scope(Action::View);
-    let mut schools = Vec::new();
-    for school in org::list_schools(db).await? {
-        if office::scope_reaches_school(db, scope, school.id).await? {
-            schools.push((school.id.get(), school.name));
-        }
-    }
+    let reached = office::schools_reached(db, scope).await?;
+    let schools: Vec<(i64, String)> = org::list_schools(db)
+        .await?
+        .into_iter()
+        .filter(|s| scope.all || reached.contains(&s.id))
+        .map(|s| (s.id.get(), s.name))
+        .collect();
     // A filter naming something outside the scope finds nothing; the scope is applied anyway.
     let school = id_of(&query.school).filter(|id| schools.iter().any(|(s, _)| s == id));
     let school = school.or_else(|| (schools.len() == 1).then(|| schools[0].0));
