@@ -227,6 +227,18 @@ async fn add_an_alumnus_in_the_browser(t: &TestDb) {
                 .await?;
             let file = b.wait_for_download(Duration::from_secs(20)).await?;
             let sheet = sheet_rows(&file)?;
+            let title = sheet
+                .first()
+                .and_then(|row| row.first())
+                .cloned()
+                .unwrap_or_default();
+            assert!(
+                title.starts_with(&format!("{} 班级通讯录", class.name)),
+                "{title}"
+            );
+            if let Some(year) = class.graduation_year {
+                assert!(title.contains(&format!("{year}届")), "{title}");
+            }
             let header = sheet
                 .iter()
                 .position(|row| row.iter().any(|c| c == "手机"))
