@@ -65,8 +65,26 @@ pub async fn class_register(
             ]
         })
         .collect();
+    // The title line carries what a class register holds besides its rows: the years and
+    // the head teacher or counsellor.
+    let mut about = Vec::new();
+    if let Some(year) = class.enrolment_year {
+        about.push(format!("{year}级"));
+    }
+    if let Some(year) = class.graduation_year {
+        about.push(format!("{year}届"));
+    }
+    if let Some(teacher) = &class.head_teacher {
+        let role = class.head_teacher_role.as_deref().unwrap_or("班主任");
+        about.push(format!("{role}：{teacher}"));
+    }
+    let title = if about.is_empty() {
+        format!("{} 班级通讯录", class.name)
+    } else {
+        format!("{} 班级通讯录（{}）", class.name, about.join(" · "))
+    };
     let table = ExportTable {
-        title: format!("{} 班级通讯录", class.name),
+        title,
         headers: REGISTER_HEADERS.iter().map(|h| (*h).to_owned()).collect(),
         rows,
     };

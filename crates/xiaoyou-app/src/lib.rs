@@ -2,6 +2,7 @@
 //! organisation tree, and the demo province generator.
 
 pub mod access;
+pub mod alumni;
 pub mod audit;
 pub mod auth;
 pub mod demo;

@@ -8,6 +8,7 @@
 mod dispatch;
 
 pub mod accounts;
+pub mod alumni;
 pub mod audit;
 pub mod bulk;
 pub mod chains;

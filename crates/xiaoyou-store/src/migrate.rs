@@ -49,6 +49,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_identity.sql"),
         postgres: include_str!("../migrations/postgres/0006_identity.sql"),
     },
+    Migration {
+        version: 9,
+        name: "alumni_files",
+        sqlite: include_str!("../migrations/sqlite/0009_alumni_files.sql"),
+        postgres: include_str!("../migrations/postgres/0009_alumni_files.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

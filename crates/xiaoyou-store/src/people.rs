@@ -557,3 +557,219 @@ pub async fn employments_of_person(db: &Db, person: PersonId) -> StoreResult<Vec
         )
         .collect())
 }
+
+// ---------------------------------------------------------------- changes from the office
+
+/// What an edit does to the person's ID number.
+#[derive(Debug, Clone)]
+pub enum IdCardChange {
+    Keep,
+    Clear,
+    Set(StoredIdCard),
+}
+
+/// A person's own fields as an edit form sets them.
+#[derive(Debug, Clone)]
+pub struct PersonUpdate {
+    pub name: PersonName,
+    pub gender: Option<Gender>,
+    pub birth_date: Option<NaiveDate>,
+    pub id_card: IdCardChange,
+    pub current_city: Option<String>,
+}
+
+pub async fn update_person(
+    tx: &mut Tx,
+    id: PersonId,
+    update: &PersonUpdate,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let changed = on_tx!(&mut *tx, |conn| sqlx::query(
+        "UPDATE persons SET name = $2, name_key = $3, gender = $4, birth_date = $5,
+             current_city = $6, updated_at = $7 WHERE id = $1"
+    )
+    .bind(id.get())
+    .bind(update.name.as_str())
+    .bind(name_key(update.name.as_str()))
+    .bind(update.gender.map(Gender::code))
+    .bind(update.birth_date)
+    .bind(update.current_city.as_deref())
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(StoreError::query("修改校友", "校友"))?);
+    let card = match &update.id_card {
+        IdCardChange::Keep => return Ok(changed > 0),
+        IdCardChange::Clear => None,
+        IdCardChange::Set(card) => Some(card),
+    };
+    on_tx!(&mut *tx, |conn| {
+        sqlx::query(
+        "UPDATE persons SET id_card_hash = $2, id_card_cipher = $3, id_card_masked = $4 WHERE id = $1"
+    )
+    .bind(id.get())
+    .bind(card.map(|c| c.hash.as_str()))
+    .bind(card.map(|c| c.cipher.as_slice()))
+    .bind(card.map(|c| c.masked.as_str()))
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(StoreError::query("修改校友身份证号", "身份证号相同的校友"))?
+    });
+    Ok(changed > 0)
+}
+
+/// The keyed hash of the person's ID number, if one is on record.
+pub async fn id_card_hash(db: &Db, id: PersonId) -> StoreResult<Option<String>> {
+    let hash: Option<Option<String>> = on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT id_card_hash FROM persons WHERE id = $1"
+    )
+    .bind(id.get())
+    .fetch_optional(pool)
+    .await
+    .map_err(StoreError::query("读取校友", "校友"))?);
+    Ok(hash.flatten())
+}
+
+/// The fields of a study record an edit form sets.
+#[derive(Debug, Clone)]
+pub struct StudyRecordUpdate {
+    pub level: StudyLevel,
+    pub enrolment_year: Option<i32>,
+    pub graduation_year: Option<i32>,
+    pub student_no: Option<String>,
+    pub name_as_reported: String,
+}
+
+pub async fn update_study_record(
+    tx: &mut Tx,
+    id: StudyRecordId,
+    update: &StudyRecordUpdate,
+) -> StoreResult<bool> {
+    let changed = on_tx!(tx, |conn| sqlx::query(
+        "UPDATE study_records SET level = $2, enrolment_year = $3, graduation_year = $4,
+             student_no = $5, name_as_reported = $6 WHERE id = $1"
+    )
+    .bind(id.get())
+    .bind(update.level.code())
+    .bind(update.enrolment_year)
+    .bind(update.graduation_year)
+    .bind(update.student_no.as_deref())
+    .bind(update.name_as_reported.as_str())
+    .execute(&mut *conn)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(StoreError::query("修改学籍记录", "学籍记录"))?);
+    Ok(changed > 0)
+}
+
+/// The newest value of one kind of contact of a person (in clear: the caller masks it).
+pub async fn latest_contact(
+    db: &Db,
+    person: PersonId,
+    kind: ContactKind,
+) -> StoreResult<Option<String>> {
+    on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT value FROM contact_points WHERE person_id = $1 AND kind = $2
+         ORDER BY observed_on DESC, id DESC LIMIT 1"
+    )
+    .bind(person.get())
+    .bind(kind.code())
+    .fetch_optional(pool)
+    .await
+    .map_err(StoreError::query("读取联系方式", "联系方式")))
+}
+
+/// A job as it is corrected in a form.
+#[derive(Debug, Clone)]
+pub struct EmploymentUpdate {
+    pub employer_name: String,
+    pub title: Option<String>,
+    pub city: Option<String>,
+    pub start_year: Option<i32>,
+    pub end_year: Option<i32>,
+    pub is_current: bool,
+}
+
+/// A job with the person it belongs to.
+pub async fn get_employment(
+    db: &Db,
+    id: EmploymentId,
+) -> StoreResult<Option<(PersonId, Employment)>> {
+    type Row = (
+        i64,
+        i64,
+        Option<i64>,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<i32>,
+        Option<i32>,
+        bool,
+    );
+    let row: Option<Row> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, person_id, enterprise_id, employer_name, title, city, start_year, end_year,
+             is_current FROM employments WHERE id = $1"
+    )
+    .bind(id.get())
+    .fetch_optional(pool)
+    .await
+    .map_err(StoreError::query("读取工作经历", "工作经历"))?);
+    Ok(row.map(
+        |(id, person, enterprise, employer_name, title, city, start_year, end_year, is_current)| {
+            (
+                PersonId(person),
+                Employment {
+                    id: EmploymentId(id),
+                    enterprise: enterprise.map(EnterpriseId),
+                    employer_name,
+                    title,
+                    city,
+                    start_year,
+                    end_year,
+                    is_current,
+                },
+            )
+        },
+    ))
+}
+
+/// Corrects a job; a changed employer name drops the link to a catalogued enterprise.
+pub async fn update_employment(
+    tx: &mut Tx,
+    id: EmploymentId,
+    update: &EmploymentUpdate,
+) -> StoreResult<bool> {
+    let changed = on_tx!(tx, |conn| sqlx::query(
+        "UPDATE employments SET
+             enterprise_id = CASE WHEN employer_name = $2 THEN enterprise_id ELSE NULL END,
+             employer_name = $2, title = $3, city = $4, start_year = $5, end_year = $6,
+             is_current = $7
+         WHERE id = $1"
+    )
+    .bind(id.get())
+    .bind(update.employer_name.trim())
+    .bind(update.title.as_deref())
+    .bind(update.city.as_deref())
+    .bind(update.start_year)
+    .bind(update.end_year)
+    .bind(update.is_current)
+    .execute(&mut *conn)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(StoreError::query("修改工作经历", "工作经历"))?);
+    Ok(changed > 0)
+}
+
+pub async fn delete_employment(tx: &mut Tx, id: EmploymentId) -> StoreResult<bool> {
+    let removed = on_tx!(tx, |conn| sqlx::query(
+        "DELETE FROM employments WHERE id = $1"
+    )
+    .bind(id.get())
+    .execute(&mut *conn)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(StoreError::query("删除工作经历", "工作经历"))?);
+    Ok(removed > 0)
+}

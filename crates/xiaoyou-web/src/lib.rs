@@ -209,6 +209,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(pages::health))
         .route("/assets/style.css", get(assets::stylesheet))
         .merge(api::routes())
+        .merge(pages::alumni::routes())
         .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(flash::clear_after_display))

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod alumni;
 pub mod class;
 pub mod college;
 pub mod files;

@@ -13,7 +13,7 @@ use axum::response::Html;
 use xiaoyou_app::access;
 use xiaoyou_app::audit::{self, Event};
 use xiaoyou_core::{Action, Actor, ConsentAudience, PersonId};
-use xiaoyou_store::{consents, people};
+use xiaoyou_store::{alumni, consents, people, talent};
 
 struct RecordLine {
     id: i64,
@@ -35,10 +35,48 @@ struct ContactLine {
 }
 
 struct JobLine {
+    id: i64,
     employer: String,
     title: String,
     city: String,
     years: String,
+    current: bool,
+}
+
+struct PhotoLine {
+    id: i64,
+    kind: &'static str,
+    school: String,
+    /// May the actor delete it (an editor of its school).
+    removable: bool,
+}
+
+struct MarkLine {
+    school: String,
+    achievements: String,
+    date: String,
+}
+
+struct AppointmentLine {
+    kind: &'static str,
+    school: String,
+    dates: String,
+    note: String,
+}
+
+struct TalentLine {
+    category: &'static str,
+    honours: String,
+    expertise: String,
+    summary: String,
+    chains: String,
+}
+
+/// What the page offers beyond reading, and a problem with the last photo upload.
+#[derive(Default)]
+pub struct Extras {
+    pub photo_error: Option<String>,
+    pub achievements_error: Option<String>,
 }
 
 struct ConsentLine {
@@ -70,6 +108,17 @@ struct PersonPage {
     /// May merge, undo and split (editing scope over all of the person's records).
     may_decide: bool,
     merges: Vec<MergeLine>,
+    /// The first study record the actor may edit (the edit link), if any.
+    edit_record: Option<i64>,
+    may_edit: bool,
+    talent: Option<TalentLine>,
+    appointments: Vec<AppointmentLine>,
+    marks: Vec<MarkLine>,
+    /// The achievements in the actor's own school file, for the form.
+    own_achievements: String,
+    photos: Vec<PhotoLine>,
+    photo_kinds: Vec<(&'static str, &'static str)>,
+    extras: Extras,
 }
 
 /// A merge in the person's history.
@@ -105,6 +154,17 @@ async fn render(
     signed: &Signed,
     person: PersonId,
     unmasked_id: Option<String>,
+) -> Result<Html<String>, WebError> {
+    render_with(state, signed, person, unmasked_id, Extras::default()).await
+}
+
+/// The person page, with a problem of the last form shown next to its field.
+pub async fn render_with(
+    state: &AppState,
+    signed: &Signed,
+    person: PersonId,
+    unmasked_id: Option<String>,
+    extras: Extras,
 ) -> Result<Html<String>, WebError> {
     let db = state.db();
     let missing = || WebError::NotFound("该校友");
@@ -182,6 +242,8 @@ async fn render(
         .await?
         .into_iter()
         .map(|j| JobLine {
+            id: j.id.get(),
+            current: j.is_current,
             employer: j.employer_name,
             title: j.title.unwrap_or_default(),
             city: j.city.unwrap_or_default(),
@@ -215,7 +277,92 @@ async fn render(
             undone: m.undone_at.is_some(),
         })
         .collect();
+    let editable = match xiaoyou_app::alumni::editable_records(db, signed.actor(), person).await {
+        Ok(records) => records,
+        Err(xiaoyou_app::AppError::Forbidden) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let edit_schools: Vec<_> = editable.iter().map(|r| r.school).collect();
+    let schools = xiaoyou_store::org::list_schools(db).await?;
+    let school_name = |id: xiaoyou_core::SchoolId| {
+        schools
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    };
+    let talent = match talent::get_profile(db, person).await? {
+        Some(profile) => {
+            let chains = xiaoyou_store::chains::list(db, state.province()).await?;
+            Some(TalentLine {
+                category: profile.category.label(),
+                honours: profile.honours.unwrap_or_default(),
+                expertise: profile.expertise.unwrap_or_default(),
+                summary: profile.summary.unwrap_or_default(),
+                chains: chains
+                    .iter()
+                    .filter(|c| profile.chains.contains(&c.id))
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            })
+        }
+        None => None,
+    };
+    let appointments = talent::appointments_of_person(db, person)
+        .await?
+        .into_iter()
+        .map(|a| AppointmentLine {
+            kind: a.kind.label(),
+            school: school_name(a.school),
+            dates: match (a.start_date, a.end_date) {
+                (Some(from), Some(to)) => format!("{from} 至 {to}"),
+                (Some(from), None) => format!("{from} 起"),
+                (None, Some(to)) => format!("至 {to}"),
+                (None, None) => String::new(),
+            },
+            note: a.note.unwrap_or_default(),
+        })
+        .collect();
+    let marks_found = alumni::marks_of_person(db, person).await?;
+    let own_achievements = marks_found
+        .iter()
+        .find(|m| edit_schools.first() == Some(&m.school))
+        .map(|m| m.achievements.clone())
+        .unwrap_or_default();
+    let marks = marks_found
+        .into_iter()
+        .map(|m| MarkLine {
+            school: m.school_name,
+            achievements: m.achievements,
+            date: (m.updated_at + chrono::Duration::hours(8))
+                .format("%Y-%m-%d")
+                .to_string(),
+        })
+        .collect();
+    let photos = alumni::photos_of_person(db, person)
+        .await?
+        .into_iter()
+        .map(|p| PhotoLine {
+            id: p.id,
+            kind: p.kind.label(),
+            school: school_name(p.school),
+            removable: edit_schools.contains(&p.school),
+        })
+        .collect();
     let page = PersonPage {
+        edit_record: editable.first().map(|r| r.id.get()),
+        may_edit: !editable.is_empty(),
+        talent,
+        appointments,
+        marks,
+        own_achievements,
+        photos,
+        photo_kinds: alumni::PhotoKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
+        extras,
         shared,
         is_self,
         consents: consent_lines,
