@@ -333,12 +333,13 @@ impl MergeKind {
 }
 
 /// Tables whose rows belong to a person and move with a merge.
-const PERSON_TABLES: [&str; 5] = [
+const PERSON_TABLES: [&str; 6] = [
     "study_records",
     "contact_points",
     "employments",
     "appointments",
     "consents",
+    "person_photos",
 ];
 
 const MERGE: &str = "合并校友";
@@ -434,6 +435,7 @@ pub async fn merge_persons(
         }
     }
     move_talent_profiles(tx).await?;
+    move_outstanding_files(tx).await?;
     on_tx!(&mut *tx, |conn| sqlx::query(
         "UPDATE persons SET merged_into =
              (SELECT survivor_id FROM merge_plan WHERE merged_id = persons.id), updated_at = $1
@@ -495,6 +497,59 @@ async fn move_talent_profiles(tx: &mut Tx) -> StoreResult<()> {
         "人才档案",
     )
     .await
+}
+
+/// A school keeps one outstanding-alumni file per person (keyed by person and school): a
+/// merged person's file moves to the survivor for each school where the survivor has none,
+/// and the move is remembered (by school) for undoing.
+async fn move_outstanding_files(tx: &mut Tx) -> StoreResult<()> {
+    run_all(
+        tx,
+        &[
+            "INSERT INTO person_merge_moves (merge_id, table_name, row_id)
+             SELECT pm.id, 'outstanding_alumni', o.school_id FROM outstanding_alumni o
+             JOIN merge_plan p ON p.merged_id = o.person_id
+             JOIN person_merges pm ON pm.merged_id = p.merged_id AND pm.undone_at IS NULL
+             WHERE NOT EXISTS (SELECT 1 FROM outstanding_alumni s
+                               WHERE s.person_id = p.survivor_id AND s.school_id = o.school_id)
+               AND p.merged_id = (SELECT MIN(q.merged_id) FROM merge_plan q
+                                  JOIN outstanding_alumni o2 ON o2.person_id = q.merged_id
+                                  WHERE q.survivor_id = p.survivor_id AND o2.school_id = o.school_id)",
+            "UPDATE outstanding_alumni SET person_id =
+                 (SELECT survivor_id FROM merge_plan WHERE merged_id = outstanding_alumni.person_id)
+             WHERE person_id IN (SELECT merged_id FROM merge_plan)
+               AND EXISTS (SELECT 1 FROM person_merge_moves m
+                           JOIN person_merges pm ON pm.id = m.merge_id
+                           WHERE m.table_name = 'outstanding_alumni' AND pm.undone_at IS NULL
+                             AND pm.merged_id = outstanding_alumni.person_id
+                             AND m.row_id = outstanding_alumni.school_id)",
+        ],
+        "优秀校友档案",
+    )
+    .await
+}
+
+/// Gives a merged person back the outstanding-alumni files a merge moved to the survivor.
+async fn return_outstanding_files(
+    tx: &mut Tx,
+    merge: i64,
+    survivor: i64,
+    merged: i64,
+) -> StoreResult<()> {
+    on_tx!(&mut *tx, |conn| {
+        sqlx::query(
+        "UPDATE outstanding_alumni SET person_id = $2 WHERE person_id = $1 AND school_id IN
+             (SELECT row_id FROM person_merge_moves WHERE merge_id = $3 AND table_name = 'outstanding_alumni')"
+    )
+    .bind(survivor)
+    .bind(merged)
+    .bind(merge)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(StoreError::query("撤销合并", "优秀校友档案"))?
+    });
+    Ok(())
 }
 
 /// Gives a merged person back the talent profile a merge moved to the survivor.
@@ -605,6 +660,7 @@ pub async fn undo_merge(tx: &mut Tx, merge: i64, at: DateTime<Utc>) -> StoreResu
         return Ok(false);
     };
     return_talent_profile(tx, merge, survivor, merged).await?;
+    return_outstanding_files(tx, merge, survivor, merged).await?;
     for table in PERSON_TABLES {
         let statement = format!(
             "UPDATE {table} SET person_id = $1 WHERE id IN

@@ -1368,7 +1368,43 @@ async fn merges_move_rows_and_undo_restores(t: &TestDb) {
     talent::upsert_profile(&mut tx, &profile_of_b)
         .await
         .unwrap();
+    // b is in the school's outstanding-alumni file, with a photo.
+    xiaoyou_store::alumni::set_outstanding(
+        &mut tx,
+        PersonId(b),
+        school.id,
+        "省级劳动模范",
+        None,
+        at,
+    )
+    .await
+    .unwrap();
+    xiaoyou_store::alumni::insert_photo(
+        &mut tx,
+        &xiaoyou_store::alumni::NewPhoto {
+            person: PersonId(b),
+            school: school.id,
+            kind: xiaoyou_store::alumni::PhotoKind::Graduation,
+            content_type: "image/png",
+            bytes: b"\x89PNG\r\n\x1a\n",
+            uploaded_by: None,
+        },
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
+    let files_of = |person: i64| async move {
+        (
+            xiaoyou_store::alumni::marks_of_person(db, PersonId(person))
+                .await
+                .unwrap()
+                .len(),
+            xiaoyou_store::alumni::photos_of_person(db, PersonId(person))
+                .await
+                .unwrap()
+                .len(),
+        )
+    };
 
     let plan = vec![
         PlannedMerge {
@@ -1413,6 +1449,12 @@ async fn merges_move_rows_and_undo_restores(t: &TestDb) {
         "the survivor carries the merged person's talent profile and its chains"
     );
     assert_eq!(talent::get_profile(db, PersonId(b)).await.unwrap(), None);
+    assert_eq!(
+        files_of(a).await,
+        (1, 1),
+        "the outstanding file and photo moved"
+    );
+    assert_eq!(files_of(b).await, (0, 0));
     let lines = identity::export_page(db, 0, 10).await.unwrap();
     assert!(lines.iter().all(|(_, _, person)| *person == a), "{lines:?}");
     assert_eq!(lines[1].0.as_deref(), Some("名册.xlsx#3"));
@@ -1470,6 +1512,8 @@ async fn merges_move_rows_and_undo_restores(t: &TestDb) {
         "undoing gives the talent profile back"
     );
     assert_eq!(talent::get_profile(db, PersonId(a)).await.unwrap(), None);
+    assert_eq!(files_of(b).await, (1, 1), "and so are the file and photo");
+    assert_eq!(files_of(a).await, (0, 0));
 
     let mut tx = db.begin().await.unwrap();
     identity::mark_distinct(&mut tx, b, a, None, at)
