@@ -49,6 +49,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_identity.sql"),
         postgres: include_str!("../migrations/postgres/0006_identity.sql"),
     },
+    Migration {
+        version: 8,
+        name: "org_management",
+        sqlite: include_str!("../migrations/sqlite/0008_org_management.sql"),
+        postgres: include_str!("../migrations/postgres/0008_org_management.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
