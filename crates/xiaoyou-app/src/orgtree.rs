@@ -267,7 +267,11 @@ fn phone_field(
     clear: bool,
 ) -> Option<String> {
     if raw.trim().is_empty() {
-        return if clear { None } else { current.map(str::to_owned) };
+        return if clear {
+            None
+        } else {
+            current.map(str::to_owned)
+        };
     }
     match MobilePhone::parse(raw) {
         Ok(phone) => Some(phone.expose().to_owned()),
@@ -379,7 +383,12 @@ pub async fn update_school(
     errors.into_result()?;
     let mut changes = serde_json::Map::new();
     diff(&mut changes, "name", json!(school.name), json!(name));
-    diff(&mut changes, "kind", json!(school.kind.code()), json!(kind.code()));
+    diff(
+        &mut changes,
+        "kind",
+        json!(school.kind.code()),
+        json!(kind.code()),
+    );
     diff(
         &mut changes,
         "city",
@@ -388,7 +397,16 @@ pub async fn update_school(
     );
     let mut tx = ctx.db.begin().await?;
     orgtree::update_school(&mut tx, id, &name, kind, city).await?;
-    audited(ctx, &mut tx, "update", "school", id.get(), id, changes.into()).await?;
+    audited(
+        ctx,
+        &mut tx,
+        "update",
+        "school",
+        id.get(),
+        id,
+        changes.into(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(School {
         name,
@@ -745,9 +763,7 @@ pub async fn rename_major(ctx: Ctx<'_>, id: MajorId, raw_name: &str) -> OrgResul
     let (before, college) = editable_major(ctx, id).await?;
     let mut errors = FieldErrors::default();
     let name = name_field(&mut errors, "major_name", raw_name, "专业名称");
-    if errors.is_empty()
-        && orgtree::major_name_taken(ctx.db, college.id, &name, Some(id)).await?
-    {
+    if errors.is_empty() && orgtree::major_name_taken(ctx.db, college.id, &name, Some(id)).await? {
         errors.add("major_name", format!("本学院已有“{name}”专业"));
     }
     errors.into_result()?;
@@ -846,8 +862,12 @@ async fn check_class(
         }
     };
     let enrolment_year = optional_year(&mut errors, "enrolment_year", input.enrolment_year, latest);
-    let graduation_year =
-        optional_year(&mut errors, "graduation_year", input.graduation_year, latest);
+    let graduation_year = optional_year(
+        &mut errors,
+        "graduation_year",
+        input.graduation_year,
+        latest,
+    );
     if let (Some(from), Some(to)) = (enrolment_year, graduation_year)
         && to < from
     {
@@ -872,7 +892,10 @@ async fn check_class(
         input.clear_head_teacher_phone,
     );
     if head_teacher.is_none() && head_teacher_phone.is_some() {
-        errors.add("head_teacher", "填写了手机号，请同时填写班主任（辅导员）姓名");
+        errors.add(
+            "head_teacher",
+            "填写了手机号，请同时填写班主任（辅导员）姓名",
+        );
     }
     let liaison_name = optional_person_name(&mut errors, "liaison_name", input.liaison_name);
     let liaison_phone = phone_field(
@@ -996,8 +1019,8 @@ pub async fn create_class(
     let college = editable_college(ctx, college).await?;
     let checked = check_class(ctx, &college, None, input).await?;
     let mut tx = ctx.db.begin().await?;
-    let id = orgtree::insert_class(&mut tx, college.school, &class_fields(&college, &checked))
-        .await?;
+    let id =
+        orgtree::insert_class(&mut tx, college.school, &class_fields(&college, &checked)).await?;
     let mut changes = class_changes(None, &checked);
     if let Some(map) = changes.as_object_mut() {
         map.insert("college".to_owned(), json!([null, college.id.get()]));
@@ -1085,7 +1108,10 @@ mod tests {
 
     #[test]
     fn periods_read_as_schools_write_them() {
-        assert_eq!(parse_period("1958–1978", 2027), Ok((Some(1958), Some(1978))));
+        assert_eq!(
+            parse_period("1958–1978", 2027),
+            Ok((Some(1958), Some(1978)))
+        );
         assert_eq!(parse_period("1958年-至今", 2027), Ok((Some(1958), None)));
         assert_eq!(parse_period("1958～", 2027), Ok((Some(1958), None)));
         assert_eq!(parse_period("2001", 2027), Ok((Some(2001), None)));
@@ -1106,6 +1132,10 @@ mod tests {
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].title.as_deref(), Some("院长"));
         assert_eq!(history_line(&entries[0]), "1998–2006 张三 院长");
-        assert!(errors.get("leaders").is_some_and(|m| m.starts_with("第 3 行")));
+        assert!(
+            errors
+                .get("leaders")
+                .is_some_and(|m| m.starts_with("第 3 行"))
+        );
     }
 }

@@ -100,13 +100,12 @@ pub async fn dashboard(db: &Db, node: Node, top: i64) -> StoreResult<Dashboard> 
            AND p.id IN (SELECT person_id FROM study_records WHERE ",
         " = $1) ORDER BY p.updated_at DESC, p.id DESC LIMIT $2"
     );
-    let recent: Vec<(i64, String, DateTime<Utc>)> =
-        on_db!(db, |pool| sqlx::query_as(recent_sql)
-            .bind(id)
-            .bind(top)
-            .fetch_all(pool)
-            .await
-            .map_err(fail())?);
+    let recent: Vec<(i64, String, DateTime<Utc>)> = on_db!(db, |pool| sqlx::query_as(recent_sql)
+        .bind(id)
+        .bind(top)
+        .fetch_all(pool)
+        .await
+        .map_err(fail())?);
     let by_college: Vec<(Option<i64>, i64)> = match node {
         Node::School(school) => on_db!(db, |pool| sqlx::query_as(
             "SELECT college_id, COUNT(*) FROM study_records WHERE school_id = $1

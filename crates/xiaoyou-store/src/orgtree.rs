@@ -116,7 +116,9 @@ pub async fn rename_college(tx: &mut Tx, id: CollegeId, name: &str) -> StoreResu
     .map(|done| done.rows_affected())
     .map_err(StoreError::query("修改二级学院", "同名二级学院"))?);
     if done == 0 {
-        return Err(StoreError::NotFound { what: "二级学院" });
+        return Err(StoreError::NotFound {
+            what: "二级学院"
+        });
     }
     Ok(())
 }
@@ -232,7 +234,9 @@ pub async fn save_college_history(
         done
     });
     if done == 0 {
-        return Err(StoreError::NotFound { what: "二级学院" });
+        return Err(StoreError::NotFound {
+            what: "二级学院"
+        });
     }
     Ok(())
 }
@@ -273,7 +277,9 @@ pub async fn delete_college(tx: &mut Tx, id: CollegeId) -> StoreResult<()> {
             .rows_affected()
     });
     if done == 0 {
-        return Err(StoreError::NotFound { what: "二级学院" });
+        return Err(StoreError::NotFound {
+            what: "二级学院"
+        });
     }
     Ok(())
 }
@@ -521,4 +527,23 @@ pub async fn major_name_taken(
     .await
     .map_err(StoreError::query("检查专业名称", "专业"))?);
     Ok(found.is_some_and(|id| Some(MajorId(id)) != except))
+}
+
+/// Classes per college of a school.
+pub async fn class_counts(db: &Db, school: SchoolId) -> StoreResult<Vec<(CollegeId, i64)>> {
+    let rows: Vec<(i64, i64)> =
+        on_db!(db, |pool| {
+            sqlx::query_as(
+        "SELECT college_id, COUNT(*) FROM classes WHERE school_id = $1 AND college_id IS NOT NULL
+         GROUP BY college_id"
+    )
+    .bind(school.get())
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query("统计班级", "班级"))?
+        });
+    Ok(rows
+        .into_iter()
+        .map(|(college, n)| (CollegeId(college), n))
+        .collect())
 }

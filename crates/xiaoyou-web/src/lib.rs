@@ -124,7 +124,14 @@ impl AppState {
 
 /// The whole application: pages, assets, health check, and the protective layers.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The application with `extra` routes inside the same protective layers (tests use it to
+/// reach the error pages through a handler that fails).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     Router::new()
+        .merge(extra)
         .route("/", get(pages::home::show))
         .route("/login", get(pages::login::form).post(pages::login::submit))
         .route("/logout", axum::routing::post(pages::login::logout))
@@ -209,9 +216,13 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(pages::health))
         .route("/assets/style.css", get(assets::stylesheet))
         .merge(api::routes())
+        .merge(pages::org::routes())
         .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(flash::clear_after_display))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            error::panic_page,
+        ))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

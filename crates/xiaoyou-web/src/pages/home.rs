@@ -30,6 +30,8 @@ struct CityBlock {
 #[template(path = "home.html")]
 struct HomePage {
     nav: Option<Nav>,
+    /// Province-level roles add schools.
+    may_add_school: bool,
     province_name: String,
     totals: Totals,
     cities: Vec<CityBlock>,
@@ -73,6 +75,7 @@ pub async fn show(State(state): State<AppState>, signed: Signed) -> Result<Html<
         }
         let page = HomePage {
             nav: Some(Nav::of(&signed)),
+            may_add_school: signed.actor().is_province_admin(),
             province_name: province_name(&state).await?,
             totals: stats::totals(db).await?,
             cities,
