@@ -531,9 +531,8 @@ pub async fn major_name_taken(
 
 /// Classes per college of a school.
 pub async fn class_counts(db: &Db, school: SchoolId) -> StoreResult<Vec<(CollegeId, i64)>> {
-    let rows: Vec<(i64, i64)> =
-        on_db!(db, |pool| {
-            sqlx::query_as(
+    let rows: Vec<(i64, i64)> = on_db!(db, |pool| {
+        sqlx::query_as(
         "SELECT college_id, COUNT(*) FROM classes WHERE school_id = $1 AND college_id IS NOT NULL
          GROUP BY college_id"
     )
@@ -541,7 +540,7 @@ pub async fn class_counts(db: &Db, school: SchoolId) -> StoreResult<Vec<(College
     .fetch_all(pool)
     .await
     .map_err(StoreError::query("统计班级", "班级"))?
-        });
+    });
     Ok(rows
         .into_iter()
         .map(|(college, n)| (CollegeId(college), n))

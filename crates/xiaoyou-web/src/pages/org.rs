@@ -744,7 +744,7 @@ async fn history(
             .actor()
             .scope(xiaoyou_core::Action::Edit)
             .covers_college(college.school, college.id),
-        is_empty: history.updated_at.is_none() && majors.is_empty(),
+        is_empty: history.updated_at.is_none(),
         origins: paragraphs(&history.origins),
         former_names: history_rows(&history.former_names),
         leaders: history_rows(&history.leaders),
