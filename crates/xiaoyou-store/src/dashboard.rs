@@ -139,3 +139,14 @@ pub async fn dashboard(db: &Db, node: Node, top: i64) -> StoreResult<Dashboard> 
             .collect(),
     })
 }
+
+/// Study records of one school (an index-only count).
+pub async fn records_of_school(db: &Db, school: SchoolId) -> StoreResult<i64> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM study_records WHERE school_id = $1"
+    )
+    .bind(school.get())
+    .fetch_one(pool)
+    .await
+    .map_err(StoreError::query("统计学校校友", "统计"))?))
+}

@@ -137,6 +137,11 @@ async fn school_admin_builds_and_prunes_the_tree(t: &TestDb) {
     }
     assert!(page.body.contains("<nav class=\"crumbs\""));
     assert!(
+        page.body
+            .contains(&format!("<a href=\"/schools/{}\">本校</a>", school.id)),
+        "the menu leads to the user's own school"
+    );
+    assert!(
         !page.body.contains("编辑学校"),
         "only province-level roles edit schools"
     );

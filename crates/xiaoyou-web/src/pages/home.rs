@@ -51,8 +51,20 @@ struct Workbench {
 pub async fn show(State(state): State<AppState>, signed: Signed) -> Result<Html<String>, WebError> {
     let db = state.db();
     let scope = signed.actor().scope(Action::View).clone();
-    let counts: HashMap<_, _> = stats::records_per_school(db).await?.into_iter().collect();
     let schools = org::list_schools(db).await?;
+    // The whole province's counts for the overview; one indexed count per school otherwise.
+    let counts: HashMap<_, _> = if scope.all {
+        stats::records_per_school(db).await?.into_iter().collect()
+    } else {
+        let mut counts = HashMap::new();
+        for school in schools.iter().filter(|s| scope.covers_school(s.id)) {
+            counts.insert(
+                school.id,
+                xiaoyou_store::dashboard::records_of_school(db, school.id).await?,
+            );
+        }
+        counts
+    };
     let line = |s: &org::School| SchoolLine {
         id: s.id.get(),
         name: s.name.clone(),
