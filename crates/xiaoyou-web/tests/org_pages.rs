@@ -791,6 +791,11 @@ async fn schools_are_for_the_province(t: &TestDb) {
     assert!(entry.record.changes.as_deref().unwrap().contains("430100"));
 }
 
+/// A handler with a bug.
+async fn failing_handler() -> &'static str {
+    panic!("a handler that fails")
+}
+
 async fn error_pages_are_chinese_and_pages_are_small(t: &TestDb) {
     let db = &t.db;
     let key = seeded(db, 600).await;
@@ -812,13 +817,7 @@ async fn error_pages_are_chinese_and_pages_are_small(t: &TestDb) {
     assert!(missing.body.contains("页面不存在") && missing.body.contains("lang=\"zh-CN\""));
 
     // A handler that panics answers with the Chinese 500 page, and the server goes on.
-    let panicking = axum::Router::new().route(
-        "/boom",
-        axum::routing::get(|| async {
-            let nothing: Option<()> = None;
-            nothing.expect("a handler that fails");
-        }),
-    );
+    let panicking = axum::Router::new().route("/boom", axum::routing::get(failing_handler));
     let router = xiaoyou_web::router_with(app.clone(), panicking);
     let response = router
         .clone()
