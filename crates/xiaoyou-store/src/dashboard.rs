@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use xiaoyou_core::{CollegeId, PersonId, SchoolId};
 
 /// The node a dashboard is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Node {
     School(SchoolId),
     College(CollegeId),

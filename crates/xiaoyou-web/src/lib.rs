@@ -40,6 +40,7 @@ struct StateInner {
     key: Option<PersonalDataKey>,
     secure_cookies: bool,
     jobs: Option<ImportJobs>,
+    dashboards: pages::org::DashboardCache,
 }
 
 impl AppState {
@@ -53,6 +54,7 @@ impl AppState {
                 key: None,
                 secure_cookies: false,
                 jobs: None,
+                dashboards: pages::org::DashboardCache::default(),
             }),
         }
     }
@@ -66,6 +68,7 @@ impl AppState {
             key: shared.key.clone(),
             secure_cookies: shared.secure_cookies,
             jobs: shared.jobs.clone(),
+            dashboards: shared.dashboards.clone(),
         });
         let mut inner = inner;
         change(&mut inner);
@@ -119,6 +122,11 @@ impl AppState {
 
     pub fn jobs(&self) -> Option<&ImportJobs> {
         self.inner.jobs.as_ref()
+    }
+
+    /// Recently counted dashboard figures of schools and colleges.
+    pub(crate) fn dashboards(&self) -> &pages::org::DashboardCache {
+        &self.inner.dashboards
     }
 }
 

@@ -287,6 +287,7 @@ fn refused(state: &AppState, error: OrgError, back: &str) -> Response {
 }
 
 fn saved(state: &AppState, to: &str, message: String) -> Response {
+    state.dashboards().clear();
     flash::redirect(to, Flash::success(message), state.secure_cookies())
 }
 
@@ -1396,6 +1397,8 @@ async fn delete_class(
 
 /// A school's or a college's dashboard, ready for `dashboard.html`.
 pub struct DashView {
+    /// When the figures were counted (Beijing time), shown under the dashboard.
+    pub counted_at: String,
     pub total: i64,
     pub year_chart: String,
     /// (label, count, percent of the largest) for the bar lists.
@@ -1412,14 +1415,80 @@ fn bars(rows: Vec<(String, i64)>) -> Vec<(String, i64, i64)> {
         .collect()
 }
 
-/// Loads the figures of a dashboard (ten of each list) and draws its chart.
+/// How long a dashboard's figures are reused before they are counted again.
+pub const DASHBOARD_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Dashboard figures of recently shown schools and colleges, reused for [`DASHBOARD_TTL`] so
+/// that a busy office's pages do not count the same records on every request. Changes to the
+/// tree made through this instance clear it at once.
+#[derive(Debug, Clone, Default)]
+pub struct DashboardCache {
+    entries: std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<
+                xiaoyou_store::dashboard::Node,
+                (
+                    std::time::Instant,
+                    chrono::DateTime<chrono::Utc>,
+                    std::sync::Arc<xiaoyou_store::dashboard::Dashboard>,
+                ),
+            >,
+        >,
+    >,
+}
+
+type Counted = (
+    chrono::DateTime<chrono::Utc>,
+    std::sync::Arc<xiaoyou_store::dashboard::Dashboard>,
+);
+
+impl DashboardCache {
+    fn fresh(&self, node: xiaoyou_store::dashboard::Node) -> Option<Counted> {
+        let entries = self.entries.lock().ok()?;
+        let (at, counted_at, figures) = entries.get(&node)?;
+        (at.elapsed() < DASHBOARD_TTL).then(|| (*counted_at, figures.clone()))
+    }
+
+    fn keep(&self, node: xiaoyou_store::dashboard::Node, counted: Counted) {
+        if let Ok(mut entries) = self.entries.lock() {
+            // A province has a few thousand nodes at most; drop stale ones now and then.
+            if entries.len() > 4096 {
+                entries.retain(|_, (at, _, _)| at.elapsed() < DASHBOARD_TTL);
+            }
+            entries.insert(node, (std::time::Instant::now(), counted.0, counted.1));
+        }
+    }
+
+    /// Forgets every figure (after a change to the tree).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
+/// Loads the figures of a dashboard (ten of each list), from the cache when fresh, and draws
+/// its chart.
 pub async fn dashboard(
     state: &AppState,
     node: xiaoyou_store::dashboard::Node,
     caption: &str,
 ) -> Result<DashView, WebError> {
-    let figures = xiaoyou_store::dashboard::dashboard(state.db(), node, 10).await?;
+    let cache = state.dashboards();
+    let (counted_at, figures) = match cache.fresh(node) {
+        Some(counted) => counted,
+        None => {
+            let figures = xiaoyou_store::dashboard::dashboard(state.db(), node, 10).await?;
+            let counted = (state.clock().now(), std::sync::Arc::new(figures));
+            cache.keep(node, counted.clone());
+            counted
+        }
+    };
+    let figures = std::sync::Arc::unwrap_or_clone(figures);
     Ok(DashView {
+        counted_at: (counted_at + chrono::Duration::hours(8))
+            .format("%H:%M:%S")
+            .to_string(),
         total: figures.study_records,
         year_chart: crate::chart::bars_by_year(&figures.by_graduation_year, caption),
         by_major: bars(figures.by_major),

@@ -66,9 +66,13 @@ pub async fn run(config: &Config, options: Options) -> anyhow::Result<()> {
 /// the directory.
 async fn prepare(config: &Config) -> anyhow::Result<Db> {
     let db = super::open(config).await?;
+    // A demo that was interrupted is finished (regenerated) by `xiaoyou demo` too.
     let is_demo = settings::get(&db, xiaoyou_app::demo::COMPLETED_KEY)
         .await?
-        .is_some();
+        .is_some()
+        || settings::get(&db, xiaoyou_app::demo::STARTED_KEY)
+            .await?
+            .is_some();
     let empty = stats::totals(&db).await?.schools == 0;
     db.close().await;
     if is_demo || empty {
