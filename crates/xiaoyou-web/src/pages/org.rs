@@ -1423,6 +1423,7 @@ pub const DASHBOARD_TTL: std::time::Duration = std::time::Duration::from_secs(30
 /// tree made through this instance clear it at once.
 #[derive(Debug, Clone, Default)]
 pub struct DashboardCache {
+    province: std::sync::Arc<std::sync::Mutex<ProvinceSlot>>,
     entries: std::sync::Arc<
         std::sync::Mutex<
             std::collections::HashMap<
@@ -1436,6 +1437,19 @@ pub struct DashboardCache {
         >,
     >,
 }
+
+/// The province overview's figures: totals and study records per school.
+pub type ProvinceFigures = (
+    xiaoyou_store::stats::Totals,
+    std::collections::HashMap<SchoolId, i64>,
+);
+
+/// The province overview's figures with when they were counted.
+type ProvinceSlot = Option<(
+    std::time::Instant,
+    chrono::DateTime<chrono::Utc>,
+    std::sync::Arc<ProvinceFigures>,
+)>;
 
 type Counted = (
     chrono::DateTime<chrono::Utc>,
@@ -1464,7 +1478,47 @@ impl DashboardCache {
         if let Ok(mut entries) = self.entries.lock() {
             entries.clear();
         }
+        if let Ok(mut province) = self.province.lock() {
+            *province = None;
+        }
     }
+}
+
+/// The province overview's figures (totals, study records per school), from the cache when
+/// fresh, with the Beijing time they were counted at.
+pub async fn province_figures(
+    state: &AppState,
+) -> Result<(String, std::sync::Arc<ProvinceFigures>), WebError> {
+    let cache = state.dashboards();
+    let fresh = cache.province.lock().ok().and_then(|slot| {
+        slot.as_ref()
+            .filter(|(at, _, _)| at.elapsed() < DASHBOARD_TTL)
+            .map(|(_, counted_at, figures)| (*counted_at, figures.clone()))
+    });
+    let (counted_at, figures) = match fresh {
+        Some(counted) => counted,
+        None => {
+            let db = state.db();
+            let figures = std::sync::Arc::new((
+                xiaoyou_store::stats::totals(db).await?,
+                xiaoyou_store::stats::records_per_school(db)
+                    .await?
+                    .into_iter()
+                    .collect(),
+            ));
+            let now = state.clock().now();
+            if let Ok(mut slot) = cache.province.lock() {
+                *slot = Some((std::time::Instant::now(), now, figures.clone()));
+            }
+            (now, figures)
+        }
+    };
+    Ok((
+        (counted_at + chrono::Duration::hours(8))
+            .format("%H:%M:%S")
+            .to_string(),
+        figures,
+    ))
 }
 
 /// Loads the figures of a dashboard (ten of each list), from the cache when fresh, and draws
