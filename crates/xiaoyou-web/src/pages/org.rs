@@ -1424,19 +1424,18 @@ pub const DASHBOARD_TTL: std::time::Duration = std::time::Duration::from_secs(30
 #[derive(Debug, Clone, Default)]
 pub struct DashboardCache {
     province: std::sync::Arc<std::sync::Mutex<ProvinceSlot>>,
-    entries: std::sync::Arc<
-        std::sync::Mutex<
-            std::collections::HashMap<
-                xiaoyou_store::dashboard::Node,
-                (
-                    std::time::Instant,
-                    chrono::DateTime<chrono::Utc>,
-                    std::sync::Arc<xiaoyou_store::dashboard::Dashboard>,
-                ),
-            >,
-        >,
-    >,
+    entries: std::sync::Arc<std::sync::Mutex<NodeFigures>>,
 }
+
+/// Each node's figures with when they were taken.
+type NodeFigures = std::collections::HashMap<
+    xiaoyou_store::dashboard::Node,
+    (
+        std::time::Instant,
+        chrono::DateTime<chrono::Utc>,
+        std::sync::Arc<xiaoyou_store::dashboard::Dashboard>,
+    ),
+>;
 
 /// The province overview's figures: totals and study records per school.
 pub type ProvinceFigures = (
