@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod identity;
 pub mod import;
+pub mod orgtree;
 pub mod reference;
 pub mod schools;
 

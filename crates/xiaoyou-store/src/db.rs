@@ -141,11 +141,15 @@ impl Db {
         }
     }
 
+    /// Starts a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
+    /// a deferred transaction that reads first (the audit chain's last hash) and writes later
+    /// fails with "database is locked" at once, without waiting, when another writer got there
+    /// in between; an immediate one waits its turn (the busy timeout).
     pub async fn begin(&self) -> StoreResult<Tx> {
         let context = "开始事务";
         Ok(match self {
             Db::Sqlite(pool) => Tx::Sqlite(
-                pool.begin()
+                pool.begin_with("BEGIN IMMEDIATE")
                     .await
                     .map_err(|source| StoreError::Query { context, source })?,
             ),

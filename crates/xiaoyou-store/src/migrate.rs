@@ -50,6 +50,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0006_identity.sql"),
     },
     Migration {
+        version: 8,
+        name: "org_management",
+        sqlite: include_str!("../migrations/sqlite/0008_org_management.sql"),
+        postgres: include_str!("../migrations/postgres/0008_org_management.sql"),
+    },
+    Migration {
         version: 9,
         name: "alumni_files",
         sqlite: include_str!("../migrations/sqlite/0009_alumni_files.sql"),

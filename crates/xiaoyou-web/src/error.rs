@@ -125,3 +125,18 @@ impl IntoResponse for WebError {
         (status, Html(body)).into_response()
     }
 }
+
+/// The answer when a handler panics: the Chinese 500 page, as for any other internal error.
+/// The panic's own message is left to the panic hook; it is not repeated into the page.
+pub fn panic_page(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!(code = "panic", "请求处理失败：处理程序异常终止");
+    let page = ErrorPage {
+        nav: None,
+        heading: "服务器出错了",
+        message: "处理请求时出现问题，已记录。请稍后重试。".to_owned(),
+    };
+    let body = page
+        .render()
+        .unwrap_or_else(|_| "<!DOCTYPE html><meta charset=utf-8><h1>服务器出错了</h1>".to_owned());
+    (StatusCode::INTERNAL_SERVER_ERROR, Html(body)).into_response()
+}

@@ -40,6 +40,7 @@ struct StateInner {
     key: Option<PersonalDataKey>,
     secure_cookies: bool,
     jobs: Option<ImportJobs>,
+    dashboards: pages::org::DashboardCache,
 }
 
 impl AppState {
@@ -53,6 +54,7 @@ impl AppState {
                 key: None,
                 secure_cookies: false,
                 jobs: None,
+                dashboards: pages::org::DashboardCache::default(),
             }),
         }
     }
@@ -66,6 +68,7 @@ impl AppState {
             key: shared.key.clone(),
             secure_cookies: shared.secure_cookies,
             jobs: shared.jobs.clone(),
+            dashboards: shared.dashboards.clone(),
         });
         let mut inner = inner;
         change(&mut inner);
@@ -120,11 +123,23 @@ impl AppState {
     pub fn jobs(&self) -> Option<&ImportJobs> {
         self.inner.jobs.as_ref()
     }
+
+    /// Recently counted dashboard figures of schools and colleges.
+    pub(crate) fn dashboards(&self) -> &pages::org::DashboardCache {
+        &self.inner.dashboards
+    }
 }
 
 /// The whole application: pages, assets, health check, and the protective layers.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The application with `extra` routes inside the same protective layers (tests use it to
+/// reach the error pages through a handler that fails).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     Router::new()
+        .merge(extra)
         .route("/", get(pages::home::show))
         .route("/login", get(pages::login::form).post(pages::login::submit))
         .route("/logout", axum::routing::post(pages::login::logout))
@@ -210,9 +225,13 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/style.css", get(assets::stylesheet))
         .merge(api::routes())
         .merge(pages::alumni::routes())
+        .merge(pages::org::routes())
         .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(flash::clear_after_display))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            error::panic_page,
+        ))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

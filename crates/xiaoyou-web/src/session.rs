@@ -191,6 +191,8 @@ pub struct Nav {
     pub identity: bool,
     /// The one-time message to show at the top of this page.
     pub flash: Option<crate::flash::Flash>,
+    /// The user's own node of the organisation tree when there is exactly one (本校, 本院, 本班).
+    pub unit: Option<(String, &'static str)>,
 }
 
 impl Nav {
@@ -208,6 +210,20 @@ impl Nav {
             audit: actor.may(Action::ViewAudit),
             identity: actor.may(Action::Edit),
             flash: signed.flash.clone(),
+            unit: own_unit(actor),
         }
     }
+}
+
+/// A link to the one school, college or class the actor's grants name, if there is just one.
+fn own_unit(actor: &Actor) -> Option<(String, &'static str)> {
+    use xiaoyou_core::OrgNode;
+    let mut units = actor.grants.iter().filter_map(|grant| match grant.node {
+        OrgNode::School(id) => Some((format!("/schools/{id}"), "本校")),
+        OrgNode::College(id) => Some((format!("/colleges/{id}"), "本院")),
+        OrgNode::Class(id) => Some((format!("/classes/{id}"), "本班")),
+        _ => None,
+    });
+    let first = units.next()?;
+    units.all(|other| other.0 == first.0).then_some(first)
 }

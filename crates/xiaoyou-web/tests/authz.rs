@@ -191,6 +191,74 @@ async fn check_role(app: &AppState, username: &str, cookie: &str, csrf: &str, fo
             format!("/classes/{MISSING}/export.csv"),
         ),
     ];
+    // Managing the organisation tree: every form of a foreign node.
+    let major = xiaoyou_store::orgtree::list_majors_of_college(
+        app.db(),
+        xiaoyou_core::CollegeId(foreign.college),
+    )
+    .await
+    .unwrap()
+    .first()
+    .map(|(id, _)| id.get())
+    .expect("the foreign college has a major");
+    let tree_forms = [
+        "/schools/{}/edit".to_owned(),
+        "/schools/{}/colleges/new".to_owned(),
+        "/colleges/{}/edit".to_owned(),
+        "/colleges/{}/history/edit".to_owned(),
+        "/colleges/{}/majors/new".to_owned(),
+        "/colleges/{}/classes/new".to_owned(),
+        "/classes/{}/edit".to_owned(),
+        "/majors/{}/edit".to_owned(),
+    ];
+    let tree_deletes = [
+        "/colleges/{}/delete".to_owned(),
+        "/classes/{}/delete".to_owned(),
+        "/majors/{}/delete".to_owned(),
+    ];
+    let foreign_id = |path: &str| {
+        if path.starts_with("/schools/") {
+            foreign.school
+        } else if path.starts_with("/colleges/") {
+            foreign.college
+        } else if path.starts_with("/classes/") {
+            foreign.class
+        } else {
+            major
+        }
+    };
+    let mut reads = reads.to_vec();
+    reads.push((
+        format!("/colleges/{}/history", foreign.college),
+        format!("/colleges/{MISSING}/history"),
+    ));
+    for form in &tree_forms {
+        reads.push((
+            form.replace("{}", &foreign_id(form).to_string()),
+            form.replace("{}", &MISSING.to_string()),
+        ));
+    }
+    let mut tree_writes: Vec<(String, String)> = Vec::new();
+    for path in tree_forms.iter().chain(&tree_deletes) {
+        tree_writes.push((
+            path.replace("{}", &foreign_id(path).to_string()),
+            path.replace("{}", &MISSING.to_string()),
+        ));
+    }
+    for (path, missing_path) in &tree_writes {
+        let form = [("csrf", csrf), ("name", "越权"), ("major_name", "越权")];
+        let answer = post(app, Some(cookie), path, &form).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{username} POST {path}"
+        );
+        same_answer(
+            &format!("{username} POST {path}"),
+            &answer,
+            &post(app, Some(cookie), missing_path, &form).await,
+        );
+    }
     for (path, missing_path) in &reads {
         let answer = get(app, Some(cookie), path).await;
         assert_ne!(answer.status, StatusCode::OK, "{username} read {path}");

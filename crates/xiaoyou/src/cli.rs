@@ -176,6 +176,21 @@ pub enum BenchCommand {
         #[arg(long, default_value = "csv")]
         format: String,
     },
+    /// 在演示数据（或 --data 指定的数据）上启动服务、登录，并发请求校友办各页面，报告每页 p50/p99 延迟与每秒请求数
+    Pages {
+        /// 登录所用账号（默认演示学校管理员 school）
+        #[arg(long, default_value = "school")]
+        user: String,
+        /// 登录密码（默认演示密码）
+        #[arg(long, default_value = "xiaoyou-demo-2026")]
+        password: String,
+        /// 同时进行的请求数
+        #[arg(long, default_value_t = 12)]
+        concurrency: usize,
+        /// 每个页面的请求次数
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+    },
     /// 生成带真实答案的学籍记录，运行身份识别引擎，报告准确率、召回率、F1、速度与峰值内存
     Identity {
         /// 学籍记录条数（约数）

@@ -586,7 +586,38 @@ async fn identity_links_and_exports(t: &TestDb) {
     assert!(!ok && err.contains("不支持的导出格式"), "{err}");
 }
 
+async fn bench_pages_measures_every_page(t: &TestDb) {
+    let (ok, _, err) = run(on(t).args(["demo", "--no-serve", "--scale", "0.01"]));
+    assert!(ok, "{err}");
+    let (ok, out, err) =
+        run(on(t).args(["bench", "pages", "--requests", "4", "--concurrency", "3"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("同时 3 个请求"), "{out}");
+    for page in [
+        "首页/工作台",
+        "学校",
+        "二级学院",
+        "学院简史",
+        "班级通讯录",
+        "通讯录导出 CSV",
+        "校友",
+        "新建班级表单",
+        "编辑班级表单",
+    ] {
+        let line = out
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{page} ")))
+            .unwrap_or_else(|| panic!("a line for {page}: {out}"));
+        assert_eq!(line.split_whitespace().next(), Some("4"), "{page}: {line}");
+    }
+    assert!(out.contains("次/秒") && out.contains("p99 最高"), "{out}");
+    let (ok, _, err) = run(on(t).args(["bench", "pages", "--user", "nobody"]));
+    assert!(!ok);
+    assert!(err.contains("没有账号“nobody”"), "{err}");
+}
+
 backend_tests!(
+    bench_pages_measures_every_page,
     identity_links_and_exports,
     killed_import_leaves_nothing_and_runs_again,
     import_from_the_command_line,

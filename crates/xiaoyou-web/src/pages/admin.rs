@@ -329,6 +329,7 @@ fn action_label(action: &str) -> &str {
         "export" => "导出",
         "reset_password" => "重置密码",
         "change_password" => "修改密码",
+        "update_history" => "修改学院简史",
         other => other,
     }
 }
@@ -400,6 +401,7 @@ pub async fn audit_log(
         "export",
         "reset_password",
         "change_password",
+        "update_history",
     ]
     .iter()
     .map(|code| {

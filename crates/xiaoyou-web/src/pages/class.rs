@@ -1,6 +1,6 @@
 //! The class register (班级通讯录): every alumnus of a class with masked contact data.
 
-use super::province_name;
+use super::org::{Crumb, trail};
 use crate::AppState;
 use crate::error::WebError;
 use crate::session::{Nav, Signed};
@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
 use xiaoyou_core::ContactKind;
-use xiaoyou_store::{org, people};
+use xiaoyou_store::{org, orgtree, people};
 
 struct EntryLine {
     person: i64,
@@ -26,10 +26,15 @@ struct EntryLine {
 struct ClassPage {
     nav: Option<Nav>,
     class_id: i64,
-    province_name: String,
-    school_id: i64,
-    school_name: String,
-    college: Option<(i64, String)>,
+    crumbs: Vec<Crumb>,
+    csrf: String,
+    /// May edit the class's details and contacts (its school, college or liaison).
+    may_edit: bool,
+    /// May delete the class (its school's or college's administrators).
+    may_delete: bool,
+    /// The head teacher's and the liaison's phones, masked.
+    head_teacher_phone: String,
+    liaison_phone: String,
     class_name: String,
     years: String,
     head_teacher: String,
@@ -48,17 +53,27 @@ pub async fn show(
         .await?
         .ok_or(WebError::NotFound("该学校"))?;
     let college = match class.college {
-        Some(college) => org::get_college(db, college)
-            .await?
-            .map(|c| (c.id.get(), c.name)),
+        Some(college) => org::get_college(db, college).await?,
         None => None,
     };
     let entries = people::class_register(db, class.id).await?;
-    let liaison = class
-        .liaison
-        .and_then(|p| entries.iter().find(|e| e.person == p))
-        .map(|e| e.name.clone())
+    let contacts = orgtree::class_contacts(db, class.id).await?;
+    let liaison = contacts
+        .liaison_name
+        .clone()
+        .or_else(|| {
+            class
+                .liaison
+                .and_then(|p| entries.iter().find(|e| e.person == p))
+                .map(|e| e.name.clone())
+        })
         .unwrap_or_default();
+    let mask = |phone: Option<&str>| {
+        phone
+            .map(|p| ContactKind::Mobile.mask(p))
+            .unwrap_or_default()
+    };
+    let edit = signed.actor().scope(xiaoyou_core::Action::Edit);
     let years = match (class.enrolment_year, class.graduation_year) {
         (Some(from), Some(to)) => format!("{from}级 · {to}届"),
         (Some(from), None) => format!("{from}级"),
@@ -73,10 +88,14 @@ pub async fn show(
     let page = ClassPage {
         nav: Some(Nav::of(&signed)),
         class_id: class.id.get(),
-        province_name: province_name(&state).await?,
-        school_id: school.id.get(),
-        school_name: school.name,
-        college,
+        crumbs: trail(&state, &school, college.as_ref(), Some(&class)).await?,
+        csrf: signed.session.csrf_token.clone(),
+        may_edit: college.is_some() && edit.covers_class(class.school, class.college, class.id),
+        may_delete: college
+            .as_ref()
+            .is_some_and(|c| edit.covers_college(c.school, c.id)),
+        head_teacher_phone: mask(contacts.head_teacher_phone.as_deref()),
+        liaison_phone: mask(contacts.liaison_phone.as_deref()),
         class_name: class.name,
         years,
         head_teacher,

@@ -1,6 +1,7 @@
-//! A college: its classes, newest first, with their sizes.
+//! A college: its dashboard, its majors and classes (newest first, with their sizes), the way
+//! to its history page (学院简史), and what the actor may change.
 
-use super::province_name;
+use super::org::{Crumb, DashView, dashboard, trail};
 use crate::AppState;
 use crate::error::WebError;
 use crate::session::{Nav, Signed};
@@ -8,7 +9,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
 use std::collections::HashMap;
-use xiaoyou_store::{org, stats};
+use xiaoyou_app::orgtree as manage;
+use xiaoyou_store::dashboard::Node;
+use xiaoyou_store::{org, orgtree, stats};
 
 struct ClassLine {
     id: i64,
@@ -23,10 +26,17 @@ struct ClassLine {
 #[template(path = "college.html")]
 struct CollegePage {
     nav: Option<Nav>,
-    province_name: String,
-    school_id: i64,
+    crumbs: Vec<Crumb>,
+    csrf: String,
+    college_id: i64,
     school_name: String,
     college_name: String,
+    /// May change the college's name and history, add majors and classes.
+    may_edit: bool,
+    /// May delete the college (its school's administrators).
+    may_delete: bool,
+    dash: DashView,
+    majors: Vec<(i64, String)>,
     classes: Vec<ClassLine>,
 }
 
@@ -66,12 +76,28 @@ pub async fn show(
             name: class.name,
         })
         .collect();
+    let majors = orgtree::list_majors_of_college(db, college.id)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.get(), name))
+        .collect();
+    let dash = dashboard(
+        &state,
+        Node::College(college.id),
+        &format!("{}各届校友人数", college.name),
+    )
+    .await?;
     let page = CollegePage {
         nav: Some(Nav::of(&signed)),
-        province_name: province_name(&state).await?,
-        school_id: school.id.get(),
+        crumbs: trail(&state, &school, Some(&college), None).await?,
+        csrf: signed.session.csrf_token.clone(),
+        college_id: college.id.get(),
+        may_edit: manage::may_shape_college(signed.actor(), &college),
+        may_delete: manage::may_shape_school(signed.actor(), college.school),
         school_name: school.name,
         college_name: college.name,
+        dash,
+        majors,
         classes,
     };
     Ok(Html(page.render()?))

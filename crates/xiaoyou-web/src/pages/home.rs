@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::response::Html;
 use std::collections::HashMap;
 use xiaoyou_core::Action;
-use xiaoyou_store::stats::{self, Totals};
+use xiaoyou_store::stats::Totals;
 use xiaoyou_store::{org, people, regions};
 
 struct SchoolLine {
@@ -30,8 +30,12 @@ struct CityBlock {
 #[template(path = "home.html")]
 struct HomePage {
     nav: Option<Nav>,
+    /// Province-level roles add schools.
+    may_add_school: bool,
     province_name: String,
     totals: Totals,
+    /// When the figures were counted (Beijing time).
+    counted_at: String,
     cities: Vec<CityBlock>,
 }
 
@@ -49,15 +53,32 @@ struct Workbench {
 pub async fn show(State(state): State<AppState>, signed: Signed) -> Result<Html<String>, WebError> {
     let db = state.db();
     let scope = signed.actor().scope(Action::View).clone();
-    let counts: HashMap<_, _> = stats::records_per_school(db).await?.into_iter().collect();
     let schools = org::list_schools(db).await?;
+    // The whole province's counts for the overview; one indexed count per school otherwise.
+    let province = if scope.all {
+        Some(super::org::province_figures(&state).await?)
+    } else {
+        None
+    };
+    let counts: HashMap<_, _> = if let Some((_, figures)) = &province {
+        figures.1.clone()
+    } else {
+        let mut counts = HashMap::new();
+        for school in schools.iter().filter(|s| scope.covers_school(s.id)) {
+            counts.insert(
+                school.id,
+                xiaoyou_store::dashboard::records_of_school(db, school.id).await?,
+            );
+        }
+        counts
+    };
     let line = |s: &org::School| SchoolLine {
         id: s.id.get(),
         name: s.name.clone(),
         kind: s.kind.label(),
         records: counts.get(&s.id).copied().unwrap_or(0),
     };
-    if scope.all {
+    if let Some((counted_at, figures)) = province {
         let mut cities: Vec<CityBlock> = Vec::new();
         for city in regions::children(db, state.province()).await? {
             let schools: Vec<SchoolLine> = schools
@@ -73,8 +94,10 @@ pub async fn show(State(state): State<AppState>, signed: Signed) -> Result<Html<
         }
         let page = HomePage {
             nav: Some(Nav::of(&signed)),
+            may_add_school: signed.actor().is_province_admin(),
             province_name: province_name(&state).await?,
-            totals: stats::totals(db).await?,
+            totals: figures.0,
+            counted_at,
             cities,
         };
         return Ok(Html(page.render()?));

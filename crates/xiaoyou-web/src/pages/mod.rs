@@ -13,6 +13,7 @@ pub mod identity;
 pub mod import;
 pub mod import_job;
 pub mod login;
+pub mod org;
 pub mod person;
 pub mod school;
 

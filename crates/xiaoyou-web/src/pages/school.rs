@@ -1,22 +1,24 @@
-//! A school: its figures, its alumni by graduation year and city, and its colleges.
+//! A school: its dashboard (alumni by graduation year, major and city, recent changes), its
+//! colleges, and what the actor may do with them.
 
-use super::province_name;
+use super::org::{Crumb, DashView, dashboard, trail};
 use crate::AppState;
-use crate::chart;
 use crate::error::WebError;
 use crate::session::{Nav, Signed};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
 use std::collections::HashMap;
+use xiaoyou_core::Action;
+use xiaoyou_store::dashboard::Node;
 use xiaoyou_store::org::{self, School};
-use xiaoyou_store::regions;
-use xiaoyou_store::stats::{self, SchoolBreakdown};
+use xiaoyou_store::{orgtree, regions};
 
 struct CollegeLine {
     id: i64,
     name: String,
     majors: String,
+    classes: i64,
     records: i64,
 }
 
@@ -24,15 +26,17 @@ struct CollegeLine {
 #[template(path = "school.html")]
 struct SchoolPage {
     nav: Option<Nav>,
+    crumbs: Vec<Crumb>,
     may_import: bool,
-    province_name: String,
+    may_add_college: bool,
+    may_edit_school: bool,
     school: School,
     city_name: String,
     department: Option<String>,
-    breakdown: SchoolBreakdown,
+    dash: DashView,
     colleges: Vec<CollegeLine>,
-    class_count: usize,
-    year_chart: String,
+    major_count: usize,
+    class_count: i64,
 }
 
 pub async fn show(
@@ -54,14 +58,22 @@ pub async fn show(
             .map(|d| d.name),
         None => None,
     };
-    let breakdown = stats::school_breakdown(db, school.id, 10).await?;
-    let per_college: HashMap<_, _> = breakdown.by_college.iter().copied().collect();
+    let dash = dashboard(
+        &state,
+        Node::School(school.id),
+        &format!("{}各届校友人数", school.name),
+    )
+    .await?;
+    let per_college: HashMap<_, _> = dash.by_college.iter().copied().collect();
+    let classes: HashMap<_, _> = orgtree::class_counts(db, school.id)
+        .await?
+        .into_iter()
+        .collect();
     let majors = org::list_majors_of_school(db, school.id).await?;
-    let mut class_count = 0;
-    let mut colleges = Vec::new();
-    for college in org::list_colleges(db, school.id).await? {
-        class_count += org::list_classes_of_college(db, college.id).await?.len();
-        colleges.push(CollegeLine {
+    let colleges = org::list_colleges(db, school.id)
+        .await?
+        .into_iter()
+        .map(|college| CollegeLine {
             id: college.id.get(),
             majors: majors
                 .iter()
@@ -69,28 +81,25 @@ pub async fn show(
                 .map(|m| m.name.as_str())
                 .collect::<Vec<_>>()
                 .join("、"),
+            classes: classes.get(&college.id).copied().unwrap_or(0),
             records: per_college.get(&college.id).copied().unwrap_or(0),
             name: college.name,
-        });
-    }
-    let year_chart = chart::bars_by_year(
-        &breakdown.by_graduation_year,
-        &format!("{}各届校友人数", school.name),
-    );
+        })
+        .collect();
+    let edit = signed.actor().scope(Action::Edit);
     let page = SchoolPage {
         nav: Some(Nav::of(&signed)),
-        may_import: signed
-            .actor()
-            .scope(xiaoyou_core::Action::Edit)
-            .covers_school(school.id),
-        province_name: province_name(&state).await?,
+        crumbs: trail(&state, &school, None, None).await?,
+        may_import: edit.covers_school(school.id),
+        may_add_college: edit.covers_school(school.id),
+        may_edit_school: signed.actor().is_province_admin(),
+        class_count: classes.values().sum(),
+        major_count: majors.len(),
         school,
         city_name,
         department,
-        breakdown,
+        dash,
         colleges,
-        class_count,
-        year_chart,
     };
     Ok(Html(page.render()?))
 }

@@ -12,6 +12,20 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Generate { records, seed } => generate(config, records, seed).await,
         BenchCommand::Import { rows, format } => import(config, rows, &format).await,
+        BenchCommand::Pages {
+            user,
+            password,
+            concurrency,
+            requests,
+        } => {
+            let options = super::bench_pages::Options {
+                user,
+                password,
+                concurrency,
+                requests,
+            };
+            super::bench_pages::run(config, options).await
+        }
         BenchCommand::Identity {
             records,
             seed,

@@ -1,6 +1,7 @@
 //! One module per subcommand; this one dispatches and holds what they share.
 
 mod bench;
+mod bench_pages;
 mod demo;
 mod healthcheck;
 mod identity;
