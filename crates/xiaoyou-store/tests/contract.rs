@@ -820,8 +820,8 @@ async fn bulk_load_and_statistics(t: &TestDb) {
         .unwrap();
     assert_eq!(
         suspended.len(),
-        11,
-        "persons has three idx_ (name key, merged into, updated at), study_records eight (one unique)"
+        10,
+        "persons has three idx_ (name key, merged into, updated at), study_records seven (one unique)"
     );
     let mut tx = db.begin().await.unwrap();
     bulk::write_batch(&mut tx, &batch).await.unwrap();
