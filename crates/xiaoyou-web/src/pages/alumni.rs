@@ -367,6 +367,10 @@ pub async fn create(
         &posted.form,
     )
     .await?;
+    if outcome.is_ok() {
+        // The school and college dashboards list recently changed alumni.
+        state.dashboards().clear();
+    }
     match outcome {
         Ok(Created::New { person }) => Ok(flash::redirect(
             &format!("/persons/{person}"),
@@ -493,6 +497,9 @@ pub async fn update(
         &posted.form,
     )
     .await?;
+    if outcome.is_ok() {
+        state.dashboards().clear();
+    }
     match outcome {
         Ok(()) => Ok(flash::redirect(
             &format!("/persons/{person}"),
@@ -542,6 +549,7 @@ pub async fn delete(
         PersonId(id),
     )
     .await?;
+    state.dashboards().clear();
     let text = if deleted.person {
         format!("已删除校友“{}”及其全部信息", deleted.name)
     } else {
