@@ -1098,13 +1098,15 @@ pub async fn regions(
     let actor = signed.actor();
     let school = office::reached_school(db, actor, Action::View, SchoolId(id)).await?;
     let scope = actor.scope(Action::View);
-    let counts: Vec<RegionCount> = alumni::region_counts(db, scope, school.id)
+    let counts: Vec<RegionCount> = state
+        .dashboards()
+        .region_counts(db, scope, school.id)
         .await?
-        .into_iter()
+        .iter()
         .map(|(region, count)| RegionCount {
-            label: office::region_label(&region).to_owned(),
-            region,
-            count,
+            label: office::region_label(region).to_owned(),
+            region: region.clone(),
+            count: *count,
         })
         .collect();
     let total = counts.iter().map(|c| c.count).sum();

@@ -1425,7 +1425,15 @@ pub const DASHBOARD_TTL: std::time::Duration = std::time::Duration::from_secs(30
 pub struct DashboardCache {
     province: std::sync::Arc<std::sync::Mutex<ProvinceSlot>>,
     entries: std::sync::Arc<std::sync::Mutex<NodeFigures>>,
+    regions: std::sync::Arc<std::sync::Mutex<RegionFigures>>,
 }
+
+/// A school's alumni per region as one scope sees them (keyed by school and the scope's
+/// description), with when they were counted.
+type RegionFigures = std::collections::HashMap<
+    (SchoolId, String),
+    (std::time::Instant, std::sync::Arc<Vec<(String, i64)>>),
+>;
 
 /// Each node's figures with when they were taken.
 type NodeFigures = std::collections::HashMap<
@@ -1472,8 +1480,39 @@ impl DashboardCache {
         }
     }
 
+    /// A school's alumni per region within `scope`, from the cache when fresh.
+    pub async fn region_counts(
+        &self,
+        db: &xiaoyou_store::Db,
+        scope: &xiaoyou_core::Scope,
+        school: SchoolId,
+    ) -> Result<std::sync::Arc<Vec<(String, i64)>>, WebError> {
+        let key = (school, format!("{scope:?}"));
+        let fresh = self.regions.lock().ok().and_then(|entries| {
+            entries
+                .get(&key)
+                .filter(|(at, _)| at.elapsed() < DASHBOARD_TTL)
+                .map(|(_, counts)| counts.clone())
+        });
+        if let Some(counts) = fresh {
+            return Ok(counts);
+        }
+        let counts =
+            std::sync::Arc::new(xiaoyou_store::alumni::region_counts(db, scope, school).await?);
+        if let Ok(mut entries) = self.regions.lock() {
+            if entries.len() > 4096 {
+                entries.retain(|_, (at, _)| at.elapsed() < DASHBOARD_TTL);
+            }
+            entries.insert(key, (std::time::Instant::now(), counts.clone()));
+        }
+        Ok(counts)
+    }
+
     /// Forgets every figure (after a change to the tree).
     pub fn clear(&self) {
+        if let Ok(mut regions) = self.regions.lock() {
+            regions.clear();
+        }
         if let Ok(mut entries) = self.entries.lock() {
             entries.clear();
         }

@@ -33,6 +33,11 @@ pub const PAGES: &[(&str, &str)] = &[
     ("校友", "/persons/{person}"),
     ("新建班级表单", "/colleges/{college}/classes/new"),
     ("编辑班级表单", "/classes/{class}/edit"),
+    ("校友名录", "/alumni?school={school}"),
+    ("校友名录·按班级", "/alumni?class={class}"),
+    ("添加校友表单", "/classes/{class}/alumni/new"),
+    ("优秀校友", "/schools/{school}/outstanding"),
+    ("分地区通讯录", "/schools/{school}/regions"),
 ];
 
 pub struct Options {
