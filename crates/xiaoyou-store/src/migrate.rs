@@ -49,6 +49,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_identity.sql"),
         postgres: include_str!("../migrations/postgres/0006_identity.sql"),
     },
+    Migration {
+        version: 7,
+        name: "change_feed",
+        sqlite: include_str!("../migrations/sqlite/0007_change_feed.sql"),
+        postgres: include_str!("../migrations/postgres/0007_change_feed.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
