@@ -15,6 +15,8 @@ pub enum SearchError {
         #[source]
         source: std::io::Error,
     },
+    #[error("检索索引 {path} 正被另一个进程使用（例如正在运行的服务）")]
+    Busy { path: String },
     #[error("检索索引的字段与本程序不一致")]
     SchemaMismatch,
     #[error("检索索引的写入器因先前的错误不可用")]

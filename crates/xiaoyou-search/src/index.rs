@@ -150,6 +150,13 @@ impl SearchIndex {
                 (Some(c), Ok(index)) if c.schema == SCHEMA_VERSION => {
                     match Self::from_index(index, options, Some(dir), c.clone()) {
                         Ok(opened) => return Ok((opened, Opened::Ready)),
+                        // Another writer (a running server, a reindex) holds the index: it is
+                        // in use, not damaged, and must be left alone.
+                        Err(SearchError::Index(tantivy::TantivyError::LockFailure(..))) => {
+                            return Err(SearchError::Busy {
+                                path: dir.display().to_string(),
+                            });
+                        }
                         Err(error) => Opened::Unreadable(error.to_string()),
                     }
                 }
