@@ -11,5 +11,6 @@ pub mod identity;
 pub mod import;
 pub mod reference;
 pub mod schools;
+pub mod search;
 
 pub use error::AppError;

@@ -236,7 +236,8 @@ impl SearchIndex {
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
     }
 
-    pub(crate) fn set_cursor(&self, cursor: Cursor) -> SearchResult<()> {
+    /// Records how far the index has followed the feed (kept beside the index).
+    pub fn set_cursor(&self, cursor: Cursor) -> SearchResult<()> {
         if let Some(dir) = &self.dir {
             write_cursor(dir, &cursor)?;
         }

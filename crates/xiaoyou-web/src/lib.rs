@@ -20,6 +20,7 @@ use tower_http::trace::TraceLayer;
 use xiaoyou_app::auth::SessionPolicy;
 use xiaoyou_app::import::jobs::ImportJobs;
 use xiaoyou_core::{Clock, PersonalDataKey, RegionCode, SystemClock};
+use xiaoyou_search::SearchIndex;
 use xiaoyou_store::Db;
 
 pub use error::WebError;
@@ -39,6 +40,7 @@ struct StateInner {
     key: Option<PersonalDataKey>,
     secure_cookies: bool,
     jobs: Option<ImportJobs>,
+    search: Option<Arc<SearchIndex>>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
                 key: None,
                 secure_cookies: false,
                 jobs: None,
+                search: None,
             }),
         }
     }
@@ -65,6 +68,7 @@ impl AppState {
             key: shared.key.clone(),
             secure_cookies: shared.secure_cookies,
             jobs: shared.jobs.clone(),
+            search: shared.search.clone(),
         });
         let mut inner = inner;
         change(&mut inner);
@@ -81,6 +85,11 @@ impl AppState {
     /// The background import jobs (uploads wait in their directory for the column mapping).
     pub fn with_jobs(self, jobs: ImportJobs) -> Self {
         self.rebuild(|inner| inner.jobs = Some(jobs))
+    }
+
+    /// This instance's search index (it follows the database's change feed).
+    pub fn with_search(self, index: Arc<SearchIndex>) -> Self {
+        self.rebuild(|inner| inner.search = Some(index))
     }
 
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
@@ -118,6 +127,10 @@ impl AppState {
 
     pub fn jobs(&self) -> Option<&ImportJobs> {
         self.inner.jobs.as_ref()
+    }
+
+    pub fn search(&self) -> Option<&Arc<SearchIndex>> {
+        self.inner.search.as_ref()
     }
 }
 
@@ -208,6 +221,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(pages::health))
         .route("/assets/style.css", get(assets::stylesheet))
         .merge(api::routes())
+        .merge(pages::search::routes())
+        .merge(api::search::routes())
         .fallback(pages::not_found)
         .with_state(state)
         .layer(CompressionLayer::new())

@@ -14,6 +14,7 @@ pub mod import_job;
 pub mod login;
 pub mod person;
 pub mod school;
+pub mod search;
 
 use crate::AppState;
 use crate::error::WebError;

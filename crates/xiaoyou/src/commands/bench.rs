@@ -16,6 +16,12 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             identity(records, seed);
             Ok(())
         }
+        BenchCommand::Search {
+            records,
+            seed,
+            queries,
+            keep,
+        } => super::search::bench(records, seed, queries, keep),
     }
 }
 
