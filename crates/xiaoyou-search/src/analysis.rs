@@ -7,7 +7,9 @@
 //!   one token, positions consecutive. A query is a phrase of these tokens, so a two-character
 //!   query (王伟) matches inside a longer name (王伟国), which jieba alone would miss: it keeps
 //!   王伟国 as one word.
-//! - `zh_word`: jieba words (search mode), used to rank whole-word matches higher.
+//! - `zh_word`: jieba words (search mode) of employers, titles and majors, used to rank
+//!   whole-word matches higher; names are kept whole instead (`whole`), which ranks an exact
+//!   full name first and costs far less to index than segmenting every name.
 //! - `py`: pinyin of names, the full reading run together (`wangwei`) and the initials
 //!   (`ww`), so Latin input finds Han names.
 
@@ -18,6 +20,8 @@ use xiaoyou_text::fold::{fold_char, is_invisible};
 pub const GRAM: &str = "zh_gram";
 pub const WORD: &str = "zh_word";
 pub const PINYIN: &str = "py";
+/// The whole folded value as one token (names: an exact full-name match ranks first).
+pub const WHOLE: &str = "whole";
 
 /// Folds text for indexing and querying: cleaned, width-folded, simplified, lower case.
 pub fn fold(text: &str) -> String {
@@ -179,13 +183,19 @@ impl TokenStream for GramStream<'_> {
     }
 }
 
-/// Registers the three analyses on an index.
+/// Registers the analyses on an index.
 pub fn register(index: &tantivy::Index) {
     let tokenizers = index.tokenizers();
     tokenizers.register(GRAM, GramTokenizer::default());
     tokenizers.register(
         WORD,
         TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
+            .filter(LowerCaser)
+            .build(),
+    );
+    tokenizers.register(
+        WHOLE,
+        TextAnalyzer::builder(tantivy::tokenizer::RawTokenizer::default())
             .filter(LowerCaser)
             .build(),
     );
@@ -200,11 +210,15 @@ pub fn register(index: &tantivy::Index) {
 /// The pinyin tokens of a name: the full reading run together and the initials
 /// (`王伟国` → `wangweiguo wwg`); the name's own Latin letters when it is romanised.
 pub fn name_pinyin_tokens(name: &str) -> String {
-    let folded = fold(name);
+    folded_name_pinyin(&fold(name))
+}
+
+/// [`name_pinyin_tokens`] of a name already folded.
+pub fn folded_name_pinyin(folded: &str) -> String {
     let mut out = String::new();
-    if let Some(full) = xiaoyou_text::name_pinyin(&folded) {
+    if let Some(full) = xiaoyou_text::name_pinyin(folded) {
         out.push_str(&full.replace(' ', ""));
-        if let Some(initials) = xiaoyou_text::name_pinyin_initials(&folded) {
+        if let Some(initials) = xiaoyou_text::name_pinyin_initials(folded) {
             out.push(' ');
             out.push_str(&initials);
         }

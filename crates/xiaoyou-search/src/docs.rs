@@ -1,7 +1,7 @@
 //! Documents: one per study record of a live person (person-level data copied onto each, so
 //! that scope and facets work per study record), one per enterprise.
 
-use crate::analysis::{Folder, VALUE_SEPARATOR, fold, name_pinyin_tokens};
+use crate::analysis::{Folder, VALUE_SEPARATOR, fold, folded_name_pinyin};
 use crate::schema::{Dim, Fields, KIND_ENTERPRISE, KIND_RECORD};
 use tantivy::TantivyDocument;
 use xiaoyou_core::{ContactKind, EnterpriseTag, StudyLevel, TalentCategory};
@@ -63,7 +63,7 @@ pub fn record(fields: &Fields, folder: &mut Folder, doc: &RecordDoc) -> TantivyD
     let name = fold(&doc.name);
     d.add_text(fields.name_gram, &name);
     d.add_text(fields.name_word, &name);
-    d.add_text(fields.name_py, name_pinyin_tokens(&doc.name));
+    d.add_text(fields.name_py, folded_name_pinyin(&name));
     d.add_text(fields.name, &doc.name);
 
     let mut grams = String::with_capacity(256);

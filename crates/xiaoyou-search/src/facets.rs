@@ -47,6 +47,7 @@ pub struct FacetCountsCollector;
 
 pub struct FacetSegment {
     columns: Vec<(Dim, Option<StrColumn>, Vec<u32>)>,
+    ords: Vec<Option<u64>>,
 }
 
 /// Per dimension, counts by value.
@@ -67,7 +68,10 @@ impl Collector for FacetCountsCollector {
             let size = column.as_ref().map_or(0, |c| c.num_terms());
             columns.push((dim, column, vec![0u32; size]));
         }
-        Ok(FacetSegment { columns })
+        Ok(FacetSegment {
+            columns,
+            ords: Vec::new(),
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -124,10 +128,12 @@ impl SegmentCollector for FacetSegment {
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
-        let mut ords = vec![None; docs.len()];
+        let ords = &mut self.ords;
+        ords.clear();
+        ords.resize(docs.len(), None);
         for (_, column, counts) in &mut self.columns {
             let Some(column) = column else { continue };
-            column.ords().first_vals(docs, &mut ords);
+            column.ords().first_vals(docs, ords);
             for ord in ords.iter().flatten() {
                 if let Some(slot) = counts.get_mut(*ord as usize) {
                     *slot += 1;

@@ -413,13 +413,13 @@ impl SearchIndex {
         let top = TopDocs::with_limit(limit)
             .and_offset(request.offset)
             .order_by_score();
-        let (top, total, facets) = if request.facets {
-            let (top, total, facets) =
-                searcher.search(&*query, &(top, Count, FacetCountsCollector))?;
-            (top, total, facets)
+        let (top, total) = searcher.search(&*query, &(top, Count))?;
+        // Facets in a second pass that needs no scores: tantivy then hands the collector
+        // blocks of documents, read from the fast columns in batches.
+        let facets = if request.facets && total > 0 {
+            searcher.search(&*query, &FacetCountsCollector)?
         } else {
-            let (top, total) = searcher.search(&*query, &(top, Count))?;
-            (top, total, FacetCounts::default())
+            FacetCounts::default()
         };
         let terms = highlight_terms(&request.text);
         let mut hits = Vec::with_capacity(top.len());

@@ -1,12 +1,12 @@
 //! The index's fields. Bump [`SCHEMA_VERSION`] whenever fields or analysis change: an index
 //! written by another version is rebuilt on start.
 
-use crate::analysis::{GRAM, PINYIN, WORD};
+use crate::analysis::{GRAM, PINYIN, WHOLE, WORD};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One facet dimension: a raw, fast string field whose values are `id|name` for organisation
 /// nodes and the label itself otherwise.
@@ -147,7 +147,7 @@ pub fn build() -> (Schema, Fields) {
         .map(|dim| (dim, b.add_text_field(dim.field_name(), STRING | FAST)))
         .collect();
     let name_gram = b.add_text_field("name_gram", analysed(GRAM, true));
-    let name_word = b.add_text_field("name_word", analysed(WORD, false));
+    let name_word = b.add_text_field("name_word", analysed(WHOLE, false));
     let name_py = b.add_text_field("name_py", analysed(PINYIN, false));
     let text_gram = b.add_text_field("text_gram", analysed(GRAM, true));
     let text_word = b.add_text_field("text_word", analysed(WORD, false));
