@@ -27,6 +27,13 @@ pub struct FacetCounts {
 }
 
 impl FacetCounts {
+    /// Every dimension, with no values (nothing matched).
+    pub fn empty() -> FacetCounts {
+        FacetCounts {
+            dims: Dim::ALL.iter().map(|d| (*d, Vec::new())).collect(),
+        }
+    }
+
     pub fn of(&self, dim: Dim) -> &[FacetValue] {
         self.dims
             .iter()

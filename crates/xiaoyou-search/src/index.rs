@@ -418,6 +418,8 @@ impl SearchIndex {
         // blocks of documents, read from the fast columns in batches.
         let facets = if request.facets && total > 0 {
             searcher.search(&*query, &FacetCountsCollector)?
+        } else if request.facets {
+            FacetCounts::empty()
         } else {
             FacetCounts::default()
         };
