@@ -13,5 +13,6 @@ pub mod import;
 pub mod orgtree;
 pub mod reference;
 pub mod schools;
+pub mod search;
 
 pub use error::AppError;

@@ -26,6 +26,8 @@ pub mod orgtree;
 pub mod people;
 pub mod regions;
 pub mod schema;
+pub mod search;
+pub mod segments;
 pub mod settings;
 pub mod sources;
 pub mod stats;

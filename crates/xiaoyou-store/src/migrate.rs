@@ -50,6 +50,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0006_identity.sql"),
     },
     Migration {
+        version: 7,
+        name: "change_feed",
+        sqlite: include_str!("../migrations/sqlite/0007_change_feed.sql"),
+        postgres: include_str!("../migrations/postgres/0007_change_feed.sql"),
+    },
+    Migration {
         version: 8,
         name: "org_management",
         sqlite: include_str!("../migrations/sqlite/0008_org_management.sql"),

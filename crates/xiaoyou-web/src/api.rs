@@ -2,6 +2,8 @@
 //! Clients sign in with `POST /api/v1/session` and send `Authorization: Bearer <token>`;
 //! bearer tokens are never sent by browsers on their own, so no CSRF token is needed here.
 
+pub mod search;
+
 use crate::AppState;
 use crate::error::WebError;
 use crate::pages::{self, person_in_scope};

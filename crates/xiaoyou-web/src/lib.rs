@@ -21,6 +21,7 @@ use tower_http::trace::TraceLayer;
 use xiaoyou_app::auth::SessionPolicy;
 use xiaoyou_app::import::jobs::ImportJobs;
 use xiaoyou_core::{Clock, PersonalDataKey, RegionCode, SystemClock};
+use xiaoyou_search::SearchIndex;
 use xiaoyou_store::Db;
 
 pub use error::WebError;
@@ -41,6 +42,7 @@ struct StateInner {
     secure_cookies: bool,
     jobs: Option<ImportJobs>,
     dashboards: pages::org::DashboardCache,
+    search: Option<Arc<SearchIndex>>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
                 secure_cookies: false,
                 jobs: None,
                 dashboards: pages::org::DashboardCache::default(),
+                search: None,
             }),
         }
     }
@@ -69,6 +72,7 @@ impl AppState {
             secure_cookies: shared.secure_cookies,
             jobs: shared.jobs.clone(),
             dashboards: shared.dashboards.clone(),
+            search: shared.search.clone(),
         });
         let mut inner = inner;
         change(&mut inner);
@@ -85,6 +89,11 @@ impl AppState {
     /// The background import jobs (uploads wait in their directory for the column mapping).
     pub fn with_jobs(self, jobs: ImportJobs) -> Self {
         self.rebuild(|inner| inner.jobs = Some(jobs))
+    }
+
+    /// This instance's search index (it follows the database's change feed).
+    pub fn with_search(self, index: Arc<SearchIndex>) -> Self {
+        self.rebuild(|inner| inner.search = Some(index))
     }
 
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
@@ -127,6 +136,10 @@ impl AppState {
     /// Recently counted dashboard figures of schools and colleges.
     pub(crate) fn dashboards(&self) -> &pages::org::DashboardCache {
         &self.inner.dashboards
+    }
+
+    pub fn search(&self) -> Option<&Arc<SearchIndex>> {
+        self.inner.search.as_ref()
     }
 }
 
@@ -226,6 +239,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(api::routes())
         .merge(pages::alumni::routes())
         .merge(pages::org::routes())
+        .merge(pages::search::routes())
+        .merge(api::search::routes())
         .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(flash::clear_after_display))

@@ -67,6 +67,15 @@ pub enum Command {
     /// 性能基准
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// 检索索引（本实例在数据目录下的 search/）
+    #[command(subcommand)]
+    Search(SearchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// 从数据库重建本实例的检索索引（显示进度）；运行中的服务会自动跟进数据变更，无需手动重建
+    Reindex,
 }
 
 #[derive(Debug, Subcommand)]
@@ -204,6 +213,20 @@ pub enum BenchCommand {
         /// 先把记录写成各校名册文件（表头、编码、日期写法各异），经导入写入数据库，再运行完整识别并按导出的来源评分
         #[arg(long)]
         rosters: bool,
+    },
+    /// 生成学籍记录建检索索引，报告建索引速度、索引大小与固定查询组合的 p50/p99 延迟
+    Search {
+        /// 学籍记录条数
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// 每类查询的次数（共六类）
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// 保留索引的目录（默认用临时目录，结束后删除）
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
     },
 }
 

@@ -7,7 +7,7 @@
 
 pub mod accounts;
 mod catalog;
-mod names;
+pub mod names;
 mod rng;
 
 pub use catalog::Catalog;

@@ -16,6 +16,7 @@ pub mod login;
 pub mod org;
 pub mod person;
 pub mod school;
+pub mod search;
 
 use crate::AppState;
 use crate::error::WebError;

@@ -41,6 +41,12 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             identity(records, seed, explain);
             Ok(())
         }
+        BenchCommand::Search {
+            records,
+            seed,
+            queries,
+            keep,
+        } => super::search::bench(records, seed, queries, keep),
     }
 }
 

@@ -6,6 +6,7 @@ mod demo;
 mod healthcheck;
 mod identity;
 mod import;
+mod search;
 mod serve;
 mod users;
 
@@ -54,6 +55,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::User(command) => return users::run(&config, command).await,
         Command::Import(args) => return import::run(&config, &args).await,
         Command::Identity(command) => return identity::run(&config, command).await,
+        Command::Search(command) => return search::run(&config, command).await,
         Command::Audit(AuditCommand::Verify) => {
             let db = open(&config).await?;
             let report = xiaoyou_store::audit::verify(&db).await?;

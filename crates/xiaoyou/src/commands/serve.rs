@@ -27,9 +27,11 @@ pub async fn serve(
         config.data_dir.join("imports"),
     )?;
     let worker = jobs.spawn_worker();
+    let (search, follower) = super::search::start(config, &db)?;
     let state = AppState::new(db.clone(), province)
         .with_key(key)
-        .with_jobs(jobs);
+        .with_jobs(jobs)
+        .with_search(search);
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -41,6 +43,7 @@ pub async fn serve(
     .context("服务异常退出")?;
     // A job cut off here was rolled back with its transaction; it runs again on the next start.
     worker.abort();
+    follower.abort();
     db.close().await;
     println!("服务已停止");
     Ok(())

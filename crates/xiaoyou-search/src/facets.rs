@@ -1,0 +1,173 @@
+//! Facet counts: for every matching document, the value of each facet dimension, read from
+//! its dictionary-encoded fast column and counted per term ordinal, then merged across
+//! segments by value. Counts come from the same query as the hits, so they never include a
+//! document outside the actor's scope.
+
+use crate::schema::{Dim, facet_label};
+use serde::Serialize;
+use std::collections::HashMap;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::StrColumn;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+/// One value of a dimension with its count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetValue {
+    /// The filter value (`12|机械工程学院`, `2008`, `长沙`).
+    pub value: String,
+    /// What users see (`机械工程学院`).
+    pub label: String,
+    pub count: u64,
+}
+
+/// Counts per dimension, each sorted by count (then label).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FacetCounts {
+    pub dims: Vec<(Dim, Vec<FacetValue>)>,
+}
+
+impl FacetCounts {
+    /// Every dimension, with no values (nothing matched).
+    pub fn empty() -> FacetCounts {
+        FacetCounts {
+            dims: Dim::ALL.iter().map(|d| (*d, Vec::new())).collect(),
+        }
+    }
+
+    pub fn of(&self, dim: Dim) -> &[FacetValue] {
+        self.dims
+            .iter()
+            .find(|(d, _)| *d == dim)
+            .map_or(&[], |(_, values)| values.as_slice())
+    }
+
+    /// The count of one value (0 when absent).
+    pub fn count(&self, dim: Dim, value: &str) -> u64 {
+        self.of(dim)
+            .iter()
+            .find(|v| v.value == value)
+            .map_or(0, |v| v.count)
+    }
+}
+
+pub struct FacetCountsCollector;
+
+pub struct FacetSegment {
+    columns: Vec<(Dim, Option<StrColumn>, Vec<u32>)>,
+    ords: Vec<Option<u64>>,
+}
+
+/// Per dimension, counts by value.
+pub type SegmentCounts = Vec<(Dim, HashMap<String, u64>)>;
+
+impl Collector for FacetCountsCollector {
+    type Fruit = FacetCounts;
+    type Child = FacetSegment;
+
+    fn for_segment(
+        &self,
+        _segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<FacetSegment> {
+        let mut columns = Vec::with_capacity(Dim::ALL.len());
+        for dim in Dim::ALL {
+            let column = reader.fast_fields().str(dim.column())?;
+            let size = column.as_ref().map_or(0, |c| c.num_terms());
+            columns.push((dim, column, vec![0u32; size]));
+        }
+        Ok(FacetSegment {
+            columns,
+            ords: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, segments: Vec<SegmentCounts>) -> tantivy::Result<FacetCounts> {
+        let mut merged: Vec<(Dim, HashMap<String, u64>)> =
+            Dim::ALL.iter().map(|d| (*d, HashMap::new())).collect();
+        for segment in segments {
+            for (dim, counts) in segment {
+                if let Some((_, target)) = merged.iter_mut().find(|(d, _)| *d == dim) {
+                    for (value, count) in counts {
+                        *target.entry(value).or_insert(0) += count;
+                    }
+                }
+            }
+        }
+        let dims = merged
+            .into_iter()
+            .map(|(dim, counts)| {
+                let mut values: Vec<FacetValue> = counts
+                    .into_iter()
+                    .map(|(value, count)| FacetValue {
+                        label: facet_label(&value).to_owned(),
+                        value,
+                        count,
+                    })
+                    .collect();
+                if dim == Dim::Year {
+                    values.sort_by(|a, b| b.value.cmp(&a.value));
+                } else {
+                    values.sort_by(|a, b| b.count.cmp(&a.count).then(a.label.cmp(&b.label)));
+                }
+                (dim, values)
+            })
+            .collect();
+        Ok(FacetCounts { dims })
+    }
+}
+
+impl SegmentCollector for FacetSegment {
+    type Fruit = SegmentCounts;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        for (_, column, counts) in &mut self.columns {
+            if let Some(column) = column
+                && let Some(ord) = column.ords().first(doc)
+                && let Some(slot) = counts.get_mut(ord as usize)
+            {
+                *slot += 1;
+            }
+        }
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        let ords = &mut self.ords;
+        ords.clear();
+        ords.resize(docs.len(), None);
+        for (_, column, counts) in &mut self.columns {
+            let Some(column) = column else { continue };
+            column.ords().first_vals(docs, ords);
+            for ord in ords.iter().flatten() {
+                if let Some(slot) = counts.get_mut(*ord as usize) {
+                    *slot += 1;
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> SegmentCounts {
+        self.columns
+            .into_iter()
+            .map(|(dim, column, counts)| {
+                let mut values = HashMap::new();
+                if let Some(column) = column {
+                    let mut text = String::new();
+                    for (ord, count) in counts.into_iter().enumerate() {
+                        if count == 0 {
+                            continue;
+                        }
+                        text.clear();
+                        if column.ord_to_str(ord as u64, &mut text).unwrap_or(false) {
+                            values.insert(text.clone(), u64::from(count));
+                        }
+                    }
+                }
+                (dim, values)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,187 @@
+//! Turning what a user typed, the facet filters and the actor's scope into one tantivy query.
+//! Users never reach tantivy's query syntax: their words become term and phrase queries.
+
+use crate::analysis::{fold, gram_tokens, is_latin_word};
+use crate::schema::{Dim, Fields, KIND_ENTERPRISE, KIND_RECORD};
+use tantivy::Term;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery,
+    TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use xiaoyou_core::Scope;
+
+/// What to look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Target {
+    /// Study records (alumni).
+    #[default]
+    Records,
+    Enterprises,
+}
+
+/// The words of a query, folded, split on white space. A query of Latin letters and spaces
+/// only (`wang wei`) is one pinyin word.
+pub fn words(text: &str) -> Vec<String> {
+    let folded = fold(text);
+    let parts: Vec<String> = folded.split_whitespace().map(str::to_owned).collect();
+    if parts.len() > 1 && parts.iter().all(|p| is_latin_word(p)) {
+        return vec![parts.concat()];
+    }
+    parts
+}
+
+fn term(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+fn u64_term(field: Field, value: u64) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_u64(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// A run of gram tokens in a field: a term for one token, a phrase for more.
+fn grams(field: Field, tokens: &[String]) -> Box<dyn Query> {
+    if let [single] = tokens {
+        return term(field, single);
+    }
+    Box::new(PhraseQuery::new(
+        tokens
+            .iter()
+            .map(|t| Term::from_field_text(field, t))
+            .collect(),
+    ))
+}
+
+fn boost(query: Box<dyn Query>, factor: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(query, factor))
+}
+
+/// One word: must match somewhere; whole-word (jieba) and name matches rank higher.
+fn word_query(fields: &Fields, word: &str) -> Box<dyn Query> {
+    let tokens = gram_tokens(word);
+    if tokens.is_empty() {
+        return Box::new(EmptyQuery);
+    }
+    let mut any: Vec<(Occur, Box<dyn Query>)> = vec![
+        (Occur::Should, boost(grams(fields.name_gram, &tokens), 3.0)),
+        (Occur::Should, grams(fields.text_gram, &tokens)),
+    ];
+    if is_latin_word(word) {
+        any.push((Occur::Should, boost(term(fields.name_py, word), 2.5)));
+        if word.len() >= 4 {
+            // A pinyin prefix: `wangwei` also finds 王伟国 (`wangweiguo`). Latin letters only,
+            // so the pattern holds no user-controlled syntax.
+            if let Ok(prefix) = RegexQuery::from_pattern(&format!("{word}.*"), fields.name_py) {
+                any.push((Occur::Should, boost(Box::new(prefix), 1.5)));
+            }
+        }
+    }
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+        vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
+    if tokens.len() > 1 {
+        // Whole-word matches (jieba) score higher than the same characters scattered in a
+        // longer word.
+        clauses.push((Occur::Should, boost(term(fields.name_word, word), 2.0)));
+        clauses.push((Occur::Should, term(fields.text_word, word)));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// The scope as a filter over study records: school, college, class or person terms. `None`
+/// when the scope is everything; an empty scope gives a query matching nothing.
+pub fn scope_filter(fields: &Fields, scope: &Scope) -> Option<Box<dyn Query>> {
+    if scope.all {
+        return None;
+    }
+    let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for s in &scope.schools {
+        any.push((
+            Occur::Should,
+            u64_term(fields.school_id, s.get().max(0) as u64),
+        ));
+    }
+    for c in &scope.colleges {
+        any.push((
+            Occur::Should,
+            u64_term(fields.college_id, c.get().max(0) as u64),
+        ));
+    }
+    for c in &scope.classes {
+        any.push((
+            Occur::Should,
+            u64_term(fields.class_id, c.get().max(0) as u64),
+        ));
+    }
+    for p in &scope.persons {
+        any.push((
+            Occur::Should,
+            u64_term(fields.person, p.get().max(0) as u64),
+        ));
+    }
+    if any.is_empty() {
+        return Some(Box::new(EmptyQuery));
+    }
+    Some(Box::new(BooleanQuery::new(any)))
+}
+
+/// The whole query: target kind, scope, filters (OR within a dimension, AND across), words.
+pub fn build(
+    fields: &Fields,
+    target: Target,
+    text: &str,
+    filters: &[(Dim, String)],
+    scope: &Scope,
+) -> Box<dyn Query> {
+    let kind = match target {
+        Target::Records => KIND_RECORD,
+        Target::Enterprises => KIND_ENTERPRISE,
+    };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+        Occur::Must,
+        Box::new(TermQuery::new(
+            Term::from_field_text(fields.kind, kind),
+            IndexRecordOption::Basic,
+        )),
+    )];
+    if target == Target::Records
+        && let Some(filter) = scope_filter(fields, scope)
+    {
+        clauses.push((Occur::Must, filter));
+    }
+    for dim in Dim::ALL {
+        let Some(field) = fields.facet(dim) else {
+            continue;
+        };
+        let values: Vec<(Occur, Box<dyn Query>)> = filters
+            .iter()
+            .filter(|(d, _)| *d == dim)
+            .map(|(_, v)| {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, v),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        if !values.is_empty() {
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(values))));
+        }
+    }
+    let words = words(text);
+    for word in &words {
+        clauses.push((Occur::Must, word_query(fields, word)));
+    }
+    if words.is_empty() {
+        // Filters alone: every document passes the text part, scored alike.
+        clauses.push((Occur::Should, Box::new(AllQuery)));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
