@@ -164,8 +164,7 @@ async fn add_an_alumnus_in_the_browser(t: &TestDb) {
             // A photo: uploaded, then shown as a thumbnail the browser decodes.
             b.upload("#photo-file", &photo).await?;
             b.submit("#photo-upload").await?;
-            b.wait_for("main .flash").await?;
-            assert_eq!(b.text("main .flash").await?, "已上传个人照");
+            flash_says(b, "已上传个人照").await?;
             let thumb = b.wait_for("img.thumb").await?;
             assert!(
                 thumb
@@ -196,8 +195,7 @@ async fn add_an_alumnus_in_the_browser(t: &TestDb) {
             b.fill("#j-city", "长沙市").await?;
             b.fill("#j-start_year", "2016").await?;
             b.submit("#job-form").await?;
-            b.wait_for("main .flash").await?;
-            assert!(b.text("main .flash").await?.contains("已添加工作经历"));
+            flash_says(b, "已添加工作经历").await?;
             assert!(b.text("table#jobs").await?.contains("三一重工股份有限公司"));
             let job = people::employments_of_person(db, person)
                 .await?
@@ -214,8 +212,7 @@ async fn add_an_alumnus_in_the_browser(t: &TestDb) {
             );
             b.fill("#j-title", "高级工程师").await?;
             b.submit("#job-form").await?;
-            b.wait_for("main .flash").await?;
-            assert!(b.text("main .flash").await?.contains("已修改工作经历"));
+            flash_says(b, "已修改工作经历").await?;
             assert!(b.text("table#jobs").await?.contains("高级工程师"));
 
             // The class register lists them; its export opens with the phone masked.
@@ -289,3 +286,14 @@ async fn add_an_alumnus_in_the_browser(t: &TestDb) {
 }
 
 backend_tests!(add_an_alumnus_in_the_browser);
+
+/// Waits for the page after a form to show a message containing `expected`: right after a
+/// submit the previous page, with its own message, may still be on screen.
+async fn flash_says(b: &Browser, expected: &str) -> anyhow::Result<()> {
+    b.wait_until(expected, Duration::from_secs(10), async |b| {
+        Ok(b.text("main .flash")
+            .await
+            .is_ok_and(|text| text.contains(expected)))
+    })
+    .await
+}
