@@ -18,35 +18,31 @@ use xiaoyou_testkit::{TestDb, backend_tests};
 
 const ROSTER: &str = "姓名,性别,身份证号,手机号码,班级,毕业年份\n王伟,男,,13800001111,土木1班,2012\n王伟,男,,13900002222,机械2班,2016\n李娜,女,11010519491231002X,13700003333,会计1班,1971\n李娜,女,11010519491231002X,,会计研1班,1975\n";
 
-async fn deciding_identity(t: &TestDb) {
-    let db = &t.db;
-    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
-    let app = state(db, &key);
-    xiaoyou_app::reference::load_hunan(db).await.unwrap();
+/// A university of the given city, committed.
+async fn university(db: &xiaoyou_store::Db, name: &str, city: u32) -> org::School {
     let mut tx = db.begin().await.unwrap();
     let school = org::insert_school(
         &mut tx,
         &NewSchool {
-            name: "湖南城市学院",
+            name,
             kind: SchoolKind::University,
-            city: RegionCode::new(430_900).unwrap(),
-            department: None,
-        },
-    )
-    .await
-    .unwrap();
-    let other = org::insert_school(
-        &mut tx,
-        &NewSchool {
-            name: "长沙理工大学",
-            kind: SchoolKind::University,
-            city: RegionCode::new(430_100).unwrap(),
+            city: RegionCode::new(city).unwrap(),
             department: None,
         },
     )
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    school
+}
+
+async fn deciding_identity(t: &TestDb) {
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let app = state(db, &key);
+    xiaoyou_app::reference::load_hunan(db).await.unwrap();
+    let school = university(db, "湖南城市学院", 430_900).await;
+    let other = university(db, "长沙理工大学", 430_100).await;
     let report = import::import_roster(
         db,
         &SystemClock,
@@ -286,19 +282,7 @@ async fn college_admin_queue(t: &TestDb) {
     let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
     let app = state(db, &key);
     xiaoyou_app::reference::load_hunan(db).await.unwrap();
-    let mut tx = db.begin().await.unwrap();
-    let school = org::insert_school(
-        &mut tx,
-        &NewSchool {
-            name: "湖南城市学院",
-            kind: SchoolKind::University,
-            city: RegionCode::new(430_900).unwrap(),
-            department: None,
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    let school = university(db, "湖南城市学院", 430_900).await;
     let roster = "姓名,性别,手机号码,学院,班级,毕业年份\n陈晨,女,13800001111,土木工程学院,土木1班,2012\n陈晨,女,13900002222,土木工程学院,土木研1班,2016\n周毅,男,13700003333,土木工程学院,土木2班,2012\n周毅,男,13600004444,机械工程学院,机械1班,2012\n";
     let report = import::import_roster(
         db,
