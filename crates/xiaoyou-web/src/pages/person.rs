@@ -204,8 +204,30 @@ pub async fn render_with(
             }
         })
         .collect();
-    let records = people::study_records_of_person(db, person)
-        .await?
+    // The page's lists do not depend on each other: read them at once (on PostgreSQL each is
+    // a round trip of its own).
+    let (
+        record_rows,
+        contact_rows,
+        job_rows,
+        merge_rows,
+        schools,
+        profile,
+        appointment_rows,
+        marks_found,
+        photo_rows,
+    ) = tokio::try_join!(
+        people::study_records_of_person(db, person),
+        people::contacts_of_person(db, person),
+        people::employments_of_person(db, person),
+        xiaoyou_store::identity::merges_of(db, person.get()),
+        xiaoyou_store::org::list_schools(db),
+        talent::get_profile(db, person),
+        talent::appointments_of_person(db, person),
+        alumni::marks_of_person(db, person),
+        alumni::photos_of_person(db, person),
+    )?;
+    let records = record_rows
         .into_iter()
         .map(|r| RecordLine {
             id: r.id.get(),
@@ -222,8 +244,7 @@ pub async fn render_with(
             source: r.source_ref.unwrap_or(r.source_label),
         })
         .collect();
-    let contacts = people::contacts_of_person(db, person)
-        .await?
+    let contacts = contact_rows
         .into_iter()
         .filter(|_| shared)
         .map(|c| ContactLine {
@@ -238,8 +259,7 @@ pub async fn render_with(
             verified: if c.verified { "是" } else { "否" },
         })
         .collect();
-    let jobs = people::employments_of_person(db, person)
-        .await?
+    let jobs = job_rows
         .into_iter()
         .map(|j| JobLine {
             id: j.id.get(),
@@ -258,8 +278,7 @@ pub async fn render_with(
         shared && person_in_scope(state, signed.actor(), Action::Unmask, person).await?;
     let may_decide =
         xiaoyou_app::identity::apply::may_decide(db, signed.actor(), &[person.get()]).await?;
-    let merges = xiaoyou_store::identity::merges_of(db, person.get())
-        .await?
+    let merges = merge_rows
         .into_iter()
         .filter(|m| m.survivor == person.get())
         .map(|m| MergeLine {
@@ -283,7 +302,6 @@ pub async fn render_with(
         Err(e) => return Err(e.into()),
     };
     let edit_schools: Vec<_> = editable.iter().map(|r| r.school).collect();
-    let schools = xiaoyou_store::org::list_schools(db).await?;
     let school_name = |id: xiaoyou_core::SchoolId| {
         schools
             .iter()
@@ -291,7 +309,7 @@ pub async fn render_with(
             .map(|s| s.name.clone())
             .unwrap_or_default()
     };
-    let talent = match talent::get_profile(db, person).await? {
+    let talent = match profile {
         Some(profile) => {
             let chains = xiaoyou_store::chains::list(db, state.province()).await?;
             Some(TalentLine {
@@ -309,8 +327,7 @@ pub async fn render_with(
         }
         None => None,
     };
-    let appointments = talent::appointments_of_person(db, person)
-        .await?
+    let appointments = appointment_rows
         .into_iter()
         .map(|a| AppointmentLine {
             kind: a.kind.label(),
@@ -324,7 +341,6 @@ pub async fn render_with(
             note: a.note.unwrap_or_default(),
         })
         .collect();
-    let marks_found = alumni::marks_of_person(db, person).await?;
     let own_achievements = marks_found
         .iter()
         .find(|m| edit_schools.first() == Some(&m.school))
@@ -340,8 +356,7 @@ pub async fn render_with(
                 .to_string(),
         })
         .collect();
-    let photos = alumni::photos_of_person(db, person)
-        .await?
+    let photos = photo_rows
         .into_iter()
         .map(|p| PhotoLine {
             id: p.id,
