@@ -475,6 +475,23 @@ pub async fn delete_class(tx: &mut Tx, id: ClassId) -> StoreResult<()> {
     Ok(())
 }
 
+/// The id of the row named `name` (any spelling) under `parent`, by a fixed query of the form
+/// `SELECT id FROM … WHERE <parent> = $1 AND name_key = $2`.
+async fn named_under(
+    db: &Db,
+    query: &'static str,
+    parent: i64,
+    name: &str,
+    (action, what): (&'static str, &'static str),
+) -> StoreResult<Option<i64>> {
+    on_db!(db, |pool| sqlx::query_scalar(query)
+        .bind(parent)
+        .bind(org_name_key(name))
+        .fetch_optional(pool)
+        .await
+        .map_err(StoreError::query(action, what)))
+}
+
 /// Whether a class of this name (any spelling) exists in the school, other than `except`.
 pub async fn class_name_taken(
     db: &Db,
@@ -482,14 +499,14 @@ pub async fn class_name_taken(
     name: &str,
     except: Option<ClassId>,
 ) -> StoreResult<bool> {
-    let found: Option<i64> = on_db!(db, |pool| sqlx::query_scalar(
-        "SELECT id FROM classes WHERE school_id = $1 AND name_key = $2"
+    let found = named_under(
+        db,
+        "SELECT id FROM classes WHERE school_id = $1 AND name_key = $2",
+        school.get(),
+        name,
+        ("检查班级名称", "班级"),
     )
-    .bind(school.get())
-    .bind(org_name_key(name))
-    .fetch_optional(pool)
-    .await
-    .map_err(StoreError::query("检查班级名称", "班级"))?);
+    .await?;
     Ok(found.is_some_and(|id| Some(ClassId(id)) != except))
 }
 
@@ -500,14 +517,14 @@ pub async fn college_name_taken(
     name: &str,
     except: Option<CollegeId>,
 ) -> StoreResult<bool> {
-    let found: Option<i64> = on_db!(db, |pool| sqlx::query_scalar(
-        "SELECT id FROM colleges WHERE school_id = $1 AND name_key = $2"
+    let found = named_under(
+        db,
+        "SELECT id FROM colleges WHERE school_id = $1 AND name_key = $2",
+        school.get(),
+        name,
+        ("检查二级学院名称", "二级学院"),
     )
-    .bind(school.get())
-    .bind(org_name_key(name))
-    .fetch_optional(pool)
-    .await
-    .map_err(StoreError::query("检查二级学院名称", "二级学院"))?);
+    .await?;
     Ok(found.is_some_and(|id| Some(CollegeId(id)) != except))
 }
 
@@ -518,14 +535,14 @@ pub async fn major_name_taken(
     name: &str,
     except: Option<MajorId>,
 ) -> StoreResult<bool> {
-    let found: Option<i64> = on_db!(db, |pool| sqlx::query_scalar(
-        "SELECT id FROM majors WHERE college_id = $1 AND name_key = $2"
+    let found = named_under(
+        db,
+        "SELECT id FROM majors WHERE college_id = $1 AND name_key = $2",
+        college.get(),
+        name,
+        ("检查专业名称", "专业"),
     )
-    .bind(college.get())
-    .bind(org_name_key(name))
-    .fetch_optional(pool)
-    .await
-    .map_err(StoreError::query("检查专业名称", "专业"))?);
+    .await?;
     Ok(found.is_some_and(|id| Some(MajorId(id)) != except))
 }
 
