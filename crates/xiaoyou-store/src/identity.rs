@@ -22,6 +22,8 @@ pub struct RecordRow {
     pub enrolment_year: Option<i32>,
     pub graduation_year: Option<i32>,
     pub class_key: Option<String>,
+    /// Where the person lives now (所在地 / 现居住地), as last imported or edited.
+    pub current_city: Option<String>,
 }
 
 type RecordTuple = (
@@ -36,13 +38,15 @@ type RecordTuple = (
     Option<i32>,
     Option<i32>,
     Option<String>,
+    Option<String>,
 );
 
 /// The study records after `after` (by id), `limit` of them, with their person's fields.
 pub async fn records_page(db: &Db, after: i64, limit: i64) -> StoreResult<Vec<RecordRow>> {
     let rows: Vec<RecordTuple> = on_db!(db, |pool| sqlx::query_as(
         "SELECT s.id, s.person_id, s.name_as_reported, p.id_card_hash, p.birth_date, p.gender,
-             s.school_id, s.level, s.enrolment_year, s.graduation_year, c.name_key
+             s.school_id, s.level, s.enrolment_year, s.graduation_year, c.name_key,
+             p.current_city
          FROM study_records s
          JOIN persons p ON p.id = s.person_id
          LEFT JOIN classes c ON c.id = s.class_id
@@ -69,6 +73,7 @@ fn record_row(row: RecordTuple) -> RecordRow {
         enrolment_year,
         graduation_year,
         class_key,
+        current_city,
     ) = row;
     RecordRow {
         record,
@@ -82,6 +87,7 @@ fn record_row(row: RecordTuple) -> RecordRow {
         enrolment_year,
         graduation_year,
         class_key,
+        current_city,
     }
 }
 
@@ -134,7 +140,8 @@ pub async fn records_near(db: &Db, persons: &[i64]) -> StoreResult<Vec<RecordRow
         let rows: Vec<RecordTuple> = on_db!(db, |pool| {
             let mut builder = QueryBuilder::new(
                 "SELECT s.id, s.person_id, s.name_as_reported, p.id_card_hash, p.birth_date,
-                     p.gender, s.school_id, s.level, s.enrolment_year, s.graduation_year, c.name_key
+                     p.gender, s.school_id, s.level, s.enrolment_year, s.graduation_year, c.name_key,
+                     p.current_city
                  FROM study_records s
                  JOIN persons p ON p.id = s.person_id
                  LEFT JOIN classes c ON c.id = s.class_id

@@ -348,4 +348,47 @@ async fn college_admin_queue(t: &TestDb) {
     );
 }
 
-backend_tests!(deciding_identity, college_admin_queue);
+/// Where an alumnus lives (所在城市 in the roster) reaches identity resolution with each of
+/// their study records, whether or not a job is known.
+async fn current_city_reaches_identity(t: &TestDb) {
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    xiaoyou_app::reference::load_hunan(db).await.unwrap();
+    let school = university(db, "湖南城市学院", 430_900).await;
+    let roster = "姓名,性别,班级,毕业年份,所在城市,工作单位\n\
+                  周明远,男,土木1班,2012,株洲,\n\
+                  谭秀英,女,会计1班,2014,,长沙远大科技有限公司\n";
+    let report = import::import_roster(
+        db,
+        &SystemClock,
+        &key,
+        &AuditContext::system("test"),
+        &school,
+        "名册.csv",
+        roster.as_bytes(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.imported, 2, "{:?}", report.errors);
+    let records = identity::records_page(db, 0, 10).await.unwrap();
+    let city_of = |name: &str| {
+        records
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.current_city.clone())
+            .unwrap()
+    };
+    assert_eq!(city_of("周明远").as_deref(), Some("株洲"));
+    assert_eq!(city_of("谭秀英"), None);
+    let near = identity::records_near(db, &[records[0].person])
+        .await
+        .unwrap();
+    assert!(near.iter().all(|r| r.current_city == city_of(&r.name)));
+}
+
+backend_tests!(
+    deciding_identity,
+    college_admin_queue,
+    current_city_reaches_identity
+);

@@ -59,6 +59,9 @@ impl Features {
 pub struct Prepared {
     pub features: Vec<Features>,
     pub strings: Vec<String>,
+    /// Log-odds of two records naming the same current city, by city: the rarer the city
+    /// among the input's records, the more a shared one says.
+    pub city_weights: HashMap<Sym, f64>,
 }
 
 impl Prepared {
@@ -69,6 +72,42 @@ impl Prepared {
             .map(String::as_str)
             .unwrap_or("")
     }
+
+    /// What a shared current city weighs (log-odds).
+    pub fn city_weight(&self, city: Sym) -> f64 {
+        self.city_weights
+            .get(&city)
+            .copied()
+            .unwrap_or(CITY_WEIGHT_FEW_RECORDS)
+    }
+}
+
+/// A shared city's weight when too few records name a city to tell how common it is.
+const CITY_WEIGHT_FEW_RECORDS: f64 = 1.0;
+/// Records naming a city needed before the city's share is trusted.
+const CITY_RECORDS_FOR_SHARES: usize = 200;
+/// Bounds of a shared city's weight: a capital holding most alumni still says something; a
+/// small town is not proof.
+const CITY_WEIGHT_BOUNDS: (f64, f64) = (0.5, 2.0);
+
+/// `−ln(share)` of each city among the records that name one, within bounds.
+fn city_weights(features: &[Features]) -> HashMap<Sym, f64> {
+    let mut counts: HashMap<Sym, usize> = HashMap::new();
+    for city in features.iter().filter_map(|f| f.city) {
+        *counts.entry(city).or_default() += 1;
+    }
+    let total: usize = counts.values().sum();
+    if total < CITY_RECORDS_FOR_SHARES {
+        return HashMap::new();
+    }
+    let (low, high) = CITY_WEIGHT_BOUNDS;
+    counts
+        .into_iter()
+        .map(|(city, count)| {
+            let share = count as f64 / total as f64;
+            (city, (-share.ln()).clamp(low, high))
+        })
+        .collect()
 }
 
 #[derive(Default)]
@@ -157,6 +196,7 @@ pub fn prepare(records: &[Record]) -> Prepared {
     }
     count_names(&mut features);
     Prepared {
+        city_weights: city_weights(&features),
         features,
         strings: interner.strings,
     }

@@ -49,7 +49,10 @@ fn record_of(row: RecordRow, signals: &HashMap<i64, identity::PersonSignals>) ->
         graduation_year: row.graduation_year,
         class_key: row.class_key,
         employer: found.and_then(|s| s.employer.clone()),
-        city: found.and_then(|s| s.city.clone()),
+        // Where the person lives now; the current job's city when that is not known.
+        city: row
+            .current_city
+            .or_else(|| found.and_then(|s| s.city.clone())),
     }
 }
 

@@ -32,6 +32,9 @@ pub mod evidence {
     pub const OVERLAPPING_STUDIES: u32 = 1 << 21;
     pub const NEAR_BIRTH: u32 = 1 << 22;
     pub const CONTINUOUS: u32 = 1 << 23;
+    pub const PHONE_DIFFERS: u32 = 1 << 24;
+    pub const EMAIL_DIFFERS: u32 = 1 << 25;
+    pub const CITY_DIFFERS: u32 = 1 << 26;
 }
 
 use evidence::*;
@@ -42,6 +45,14 @@ const COMMON_NAME_COUNT: u32 = 10;
 
 /// Log-odds for one stage ending the year the next begins (or the year before).
 const CONTINUOUS_WEIGHT: f64 = 1.0;
+
+/// Log-odds when both records have phones (or e-mails) and share none: people change numbers,
+/// so this is a hint, not a conflict.
+const CONTACT_DIFFERS_WEIGHT: f64 = -1.0;
+
+/// Log-odds when both records name a current city and the cities differ: people move, so a
+/// hint as well.
+const CITY_DIFFERS_WEIGHT: f64 = -1.2;
 
 /// The result of comparing two records.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -113,10 +124,16 @@ pub fn compare(prepared: &Prepared, a: &Features, b: &Features) -> Comparison {
     if shares(&a.phones, &b.phones) {
         odds += 5.5;
         flags |= SAME_PHONE;
+    } else if !a.phones.is_empty() && !b.phones.is_empty() {
+        odds += CONTACT_DIFFERS_WEIGHT;
+        flags |= PHONE_DIFFERS;
     }
     if shares(&a.emails, &b.emails) {
         odds += 6.0;
         flags |= SAME_EMAIL;
+    } else if !a.emails.is_empty() && !b.emails.is_empty() {
+        odds += CONTACT_DIFFERS_WEIGHT;
+        flags |= EMAIL_DIFFERS;
     }
     if a.school == b.school && a.level == b.level {
         if a.class.is_some() && a.class == b.class {
@@ -159,9 +176,16 @@ pub fn compare(prepared: &Prepared, a: &Features, b: &Features) -> Comparison {
         odds += 2.5;
         flags |= SAME_EMPLOYER;
     }
-    if a.city.is_some() && a.city == b.city {
-        odds += 0.3;
-        flags |= SAME_CITY;
+    match (a.city, b.city) {
+        (Some(x), Some(y)) if x == y => {
+            odds += prepared.city_weight(x);
+            flags |= SAME_CITY;
+        }
+        (Some(_), Some(_)) => {
+            odds += CITY_DIFFERS_WEIGHT;
+            flags |= CITY_DIFFERS;
+        }
+        _ => {}
     }
     Comparison {
         score: logistic(odds),
@@ -188,7 +212,7 @@ fn name_weight(prepared: &Prepared, a: &Features, b: &Features, flags: &mut u32)
         let count = a.pinyin_count.max(b.pinyin_count);
         if a.han != b.han {
             *flags |= ROMANISED;
-            return 2.2 + rarity(count);
+            return 2.6 + rarity(count);
         }
         return -1.5 + rarity(count);
     }
@@ -264,7 +288,7 @@ pub fn reasons(flags: u32, names: (&str, &str)) -> Vec<String> {
         None
     };
     out.extend(name_reason);
-    let labels: [(u32, &str); 18] = [
+    let labels: [(u32, &str); 21] = [
         (COMMON_NAME, "常见姓名，需其他信息佐证"),
         (SAME_BIRTH, "出生日期相同"),
         (NEAR_BIRTH, "出生日期仅差一天"),
@@ -282,6 +306,9 @@ pub fn reasons(flags: u32, names: (&str, &str)) -> Vec<String> {
         (OVERLAPPING_STUDIES, "同一学段在不同学校的在读时间重叠"),
         (SAME_EMPLOYER, "工作单位相同"),
         (SAME_CITY, "所在城市相同"),
+        (PHONE_DIFFERS, "手机号不同（可能已换号）"),
+        (EMAIL_DIFFERS, "邮箱不同"),
+        (CITY_DIFFERS, "所在城市不同（可能已迁居）"),
         (ID_DIFFERS, "身份证号不同"),
     ];
     for (flag, label) in labels {

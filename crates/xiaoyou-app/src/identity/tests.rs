@@ -281,3 +281,83 @@ fn a_school_path_without_a_gap_supports_the_name() {
     );
     assert!(straight_on.score > after_a_gap.score);
 }
+
+/// Two records of one name with a straight school path and nothing else in common, then
+/// whatever `tweak` adds; returns the pair's comparison. A thousand other records name their
+/// cities, so that city shares are known.
+fn compare_pair(tweak: impl Fn(&mut Record, &mut Record)) -> score::Comparison {
+    use xiaoyou_core::StudyLevel::{Bachelor, MiddleSchool};
+    let mut school = record(1, "覃思远");
+    school.level = MiddleSchool;
+    school.graduation_year = Some(2008);
+    let mut university = record(2, "覃思远");
+    university.level = Bachelor;
+    university.enrolment_year = Some(2008);
+    university.graduation_year = Some(2012);
+    tweak(&mut school, &mut university);
+    let mut records = vec![school, university];
+    // Nine in ten of the other records live in 长沙, one in a hundred in 吉首.
+    for id in 3..1003 {
+        let mut other = record(id, "无关");
+        other.city = Some(if id % 100 == 0 { "吉首" } else { "长沙" }.to_owned());
+        records.push(other);
+    }
+    let prepared = prepare::prepare(&records);
+    score::compare(&prepared, &prepared.features[0], &prepared.features[1])
+}
+
+#[test]
+fn differing_phones_emails_and_cities_count_against_but_do_not_forbid() {
+    use score::evidence::{CITY_DIFFERS, EMAIL_DIFFERS, PHONE_DIFFERS};
+    let plain = compare_pair(|_, _| {});
+    let phones = compare_pair(|a, b| {
+        a.phones = vec!["13800000001".into()];
+        b.phones = vec!["13900000002".into()];
+    });
+    let emails = compare_pair(|a, b| {
+        a.emails = vec!["a@example.cn".into()];
+        b.emails = vec!["b@example.cn".into()];
+    });
+    let cities = compare_pair(|a, b| {
+        a.city = Some("长沙".into());
+        b.city = Some("吉首".into());
+    });
+    for (changed, flag) in [
+        (phones, PHONE_DIFFERS),
+        (emails, EMAIL_DIFFERS),
+        (cities, CITY_DIFFERS),
+    ] {
+        assert!(changed.flags & flag != 0, "{:b}", changed.flags);
+        assert!(changed.score < plain.score, "{changed:?} vs {plain:?}");
+        // A hint, not a conflict: far from the weight of a differing birth date.
+        assert!(changed.score > 0.2, "{changed:?}");
+    }
+    let reasons = score::reasons(phones.flags | cities.flags, ("覃思远", "覃思远"));
+    assert!(
+        reasons.iter().any(|r| r.starts_with("手机号不同")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.starts_with("所在城市不同")),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn a_shared_rare_city_weighs_more_than_a_shared_capital() {
+    let plain = compare_pair(|_, _| {});
+    let capital = compare_pair(|a, b| {
+        a.city = Some("长沙".into());
+        b.city = Some("长沙".into());
+    });
+    let small_town = compare_pair(|a, b| {
+        a.city = Some("吉首".into());
+        b.city = Some("吉首".into());
+    });
+    assert!(capital.flags & score::evidence::SAME_CITY != 0);
+    assert!(plain.score < capital.score, "{plain:?} {capital:?}");
+    assert!(
+        capital.score < small_town.score,
+        "{capital:?} {small_town:?}"
+    );
+}
