@@ -69,6 +69,10 @@ impl PersonName {
         Ok(PersonName(name))
     }
 
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

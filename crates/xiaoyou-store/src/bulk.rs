@@ -206,108 +206,29 @@ fn region_param(code: RegionCode) -> i32 {
 }
 
 macro_rules! push_persons {
-    ($conn:ident, $rows:expr, $now:expr) => {{
-        let mut builder = QueryBuilder::new(
-            "INSERT INTO persons (id, name, name_key, gender, birth_date, id_card_hash, id_card_cipher,
+    ($conn:ident, $verb:expr, $rows:expr, $now:expr) => {{
+        let mut builder = QueryBuilder::new(format!(
+            "{} persons (id, name, name_key, gender, birth_date, id_card_hash, id_card_cipher,
                  id_card_masked, native_region_code, current_city, created_at, updated_at) ",
-        );
-        builder.push_values($rows, |mut row, p: &BulkPerson| {
+            $verb
+        ));
+        builder.push_values($rows, |mut row, p: BulkPerson| {
+            let key = name_key(p.name.as_str());
+            let (hash, cipher, masked) = match p.id_card {
+                Some(card) => (Some(card.hash), Some(card.cipher), Some(card.masked)),
+                None => (None, None, None),
+            };
             row.push_bind(p.id.get())
-                .push_bind(p.name.as_str().to_owned())
-                .push_bind(name_key(p.name.as_str()))
+                .push_bind(p.name.into_string())
+                .push_bind(key)
                 .push_bind(p.gender.map(Gender::code))
                 .push_bind(p.birth_date)
-                .push_bind(p.id_card.as_ref().map(|c| c.hash.clone()))
-                .push_bind(p.id_card.as_ref().map(|c| c.cipher.clone()))
-                .push_bind(p.id_card.as_ref().map(|c| c.masked.clone()))
+                .push_bind(hash)
+                .push_bind(cipher)
+                .push_bind(masked)
                 .push_bind(p.native_region.map(region_param))
-                .push_bind(p.current_city.clone())
+                .push_bind(p.current_city)
                 .push_bind($now)
-                .push_bind($now);
-        });
-        builder.build().execute(&mut *$conn).await.map(|done| done.rows_affected())
-    }};
-}
-
-macro_rules! push_study_records {
-    ($conn:ident, $rows:expr, $now:expr) => {{
-        let mut builder = QueryBuilder::new(
-            "INSERT INTO study_records (person_id, school_id, college_id, major_id, class_id, level,
-                 enrolment_year, graduation_year, student_no, name_as_reported, source_id, source_ref,
-                 row_fingerprint, reported_at, created_at) ",
-        );
-        builder.push_values($rows, |mut row, r: &BulkStudyRecord| {
-            row.push_bind(r.person.get())
-                .push_bind(r.school.get())
-                .push_bind(r.college.map(CollegeId::get))
-                .push_bind(r.major.map(MajorId::get))
-                .push_bind(r.class.map(ClassId::get))
-                .push_bind(r.level.code())
-                .push_bind(r.enrolment_year)
-                .push_bind(r.graduation_year)
-                .push_bind(r.student_no.clone())
-                .push_bind(r.name_as_reported.clone())
-                .push_bind(r.source.get())
-                .push_bind(r.source_ref.clone())
-                .push_bind(r.row_fingerprint.clone())
-                .push_bind($now)
-                .push_bind($now);
-        });
-        builder.build().execute(&mut *$conn).await.map(|done| done.rows_affected())
-    }};
-}
-
-macro_rules! push_contacts {
-    ($conn:ident, $rows:expr, $now:expr) => {{
-        let mut builder = QueryBuilder::new(
-            "INSERT INTO contact_points (person_id, kind, value, value_key, source_id, observed_on, verified, created_at) ",
-        );
-        builder.push_values($rows, |mut row, c: &BulkContact| {
-            row.push_bind(c.person.get())
-                .push_bind(c.kind.code())
-                .push_bind(c.value.clone())
-                .push_bind(contact_value_key(c.kind, &c.value))
-                .push_bind(c.source.get())
-                .push_bind(c.observed_on)
-                .push_bind(c.verified)
-                .push_bind($now);
-        });
-        builder.build().execute(&mut *$conn).await.map(|done| done.rows_affected())
-    }};
-}
-
-macro_rules! push_employments {
-    ($conn:ident, $rows:expr, $now:expr) => {{
-        let mut builder = QueryBuilder::new(
-            "INSERT INTO employments (person_id, enterprise_id, employer_name, title, city, start_year,
-                 end_year, is_current, source_id, created_at) ",
-        );
-        builder.push_values($rows, |mut row, e: &BulkEmployment| {
-            row.push_bind(e.person.get())
-                .push_bind(e.enterprise.map(EnterpriseId::get))
-                .push_bind(e.employer_name.clone())
-                .push_bind(e.title.clone())
-                .push_bind(e.city.clone())
-                .push_bind(e.start_year)
-                .push_bind(e.end_year)
-                .push_bind(e.is_current)
-                .push_bind(e.source.get())
-                .push_bind($now);
-        });
-        builder.build().execute(&mut *$conn).await.map(|done| done.rows_affected())
-    }};
-}
-
-macro_rules! push_consents {
-    ($conn:ident, $rows:expr, $now:expr) => {{
-        let mut builder = QueryBuilder::new(
-            "INSERT INTO consents (person_id, audience, granted, source, recorded_at) ",
-        );
-        builder.push_values($rows, |mut row, c: &BulkConsent| {
-            row.push_bind(c.person.get())
-                .push_bind(c.audience.code())
-                .push_bind(c.granted)
-                .push_bind(c.source.clone())
                 .push_bind($now);
         });
         builder
@@ -318,28 +239,155 @@ macro_rules! push_consents {
     }};
 }
 
-/// Writes a batch inside the given transaction.
-pub async fn write_batch(tx: &mut Tx, batch: &Batch) -> StoreResult<()> {
+macro_rules! push_study_records {
+    ($conn:ident, $verb:expr, $rows:expr, $now:expr) => {{
+        let mut builder = QueryBuilder::new(format!(
+            "{} study_records (person_id, school_id, college_id, major_id, class_id, level,
+                 enrolment_year, graduation_year, student_no, name_as_reported, source_id, source_ref,
+                 row_fingerprint, reported_at, created_at) ",
+            $verb
+        ));
+        builder.push_values($rows, |mut row, r: BulkStudyRecord| {
+            row.push_bind(r.person.get())
+                .push_bind(r.school.get())
+                .push_bind(r.college.map(CollegeId::get))
+                .push_bind(r.major.map(MajorId::get))
+                .push_bind(r.class.map(ClassId::get))
+                .push_bind(r.level.code())
+                .push_bind(r.enrolment_year)
+                .push_bind(r.graduation_year)
+                .push_bind(r.student_no)
+                .push_bind(r.name_as_reported)
+                .push_bind(r.source.get())
+                .push_bind(r.source_ref)
+                .push_bind(r.row_fingerprint)
+                .push_bind($now)
+                .push_bind($now);
+        });
+        builder.build().execute(&mut *$conn).await.map(|done| done.rows_affected())
+    }};
+}
+
+macro_rules! push_contacts {
+    ($conn:ident, $verb:expr, $rows:expr, $now:expr) => {{
+        let mut builder = QueryBuilder::new(format!(
+            "{} contact_points (person_id, kind, value, value_key, source_id, observed_on, verified, created_at) ",
+            $verb
+        ));
+        builder.push_values($rows, |mut row, c: BulkContact| {
+            let key = contact_value_key(c.kind, &c.value);
+            row.push_bind(c.person.get())
+                .push_bind(c.kind.code())
+                .push_bind(c.value)
+                .push_bind(key)
+                .push_bind(c.source.get())
+                .push_bind(c.observed_on)
+                .push_bind(c.verified)
+                .push_bind($now);
+        });
+        builder.build().execute(&mut *$conn).await.map(|done| done.rows_affected())
+    }};
+}
+
+macro_rules! push_employments {
+    ($conn:ident, $verb:expr, $rows:expr, $now:expr) => {{
+        let mut builder = QueryBuilder::new(format!(
+            "{} employments (person_id, enterprise_id, employer_name, title, city, start_year,
+                 end_year, is_current, source_id, created_at) ",
+            $verb
+        ));
+        builder.push_values($rows, |mut row, e: BulkEmployment| {
+            row.push_bind(e.person.get())
+                .push_bind(e.enterprise.map(EnterpriseId::get))
+                .push_bind(e.employer_name)
+                .push_bind(e.title)
+                .push_bind(e.city)
+                .push_bind(e.start_year)
+                .push_bind(e.end_year)
+                .push_bind(e.is_current)
+                .push_bind(e.source.get())
+                .push_bind($now);
+        });
+        builder
+            .build()
+            .execute(&mut *$conn)
+            .await
+            .map(|done| done.rows_affected())
+    }};
+}
+
+macro_rules! push_consents {
+    ($conn:ident, $verb:expr, $rows:expr, $now:expr) => {{
+        let mut builder = QueryBuilder::new(format!(
+            "{} consents (person_id, audience, granted, source, recorded_at) ",
+            $verb
+        ));
+        builder.push_values($rows, |mut row, c: BulkConsent| {
+            row.push_bind(c.person.get())
+                .push_bind(c.audience.code())
+                .push_bind(c.granted)
+                .push_bind(c.source)
+                .push_bind($now);
+        });
+        builder
+            .build()
+            .execute(&mut *$conn)
+            .await
+            .map(|done| done.rows_affected())
+    }};
+}
+
+/// The rows of `rows` in statement-sized runs, moved rather than copied: a bulk load binds
+/// each value once, without cloning it first.
+fn statement_runs<T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
+    let mut rows = rows.into_iter();
+    std::iter::from_fn(move || {
+        let run: Vec<T> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        (!run.is_empty()).then_some(run)
+    })
+}
+
+/// How bulk statements insert. On SQLite, `OR FAIL`: a conflict stops the statement without
+/// undoing its earlier rows, so SQLite need not copy the pages it touches to a statement
+/// journal first (a failure still fails the caller's whole transaction). PostgreSQL needs no
+/// such hint and has no such syntax.
+fn insert_verb(tx: &Tx) -> &'static str {
+    match tx {
+        Tx::Sqlite(_) => "INSERT OR FAIL INTO",
+        Tx::Postgres(_) => "INSERT INTO",
+    }
+}
+
+/// Writes a batch inside the given transaction, consuming it.
+pub async fn write_batch(tx: &mut Tx, batch: Batch) -> StoreResult<()> {
     let now: DateTime<Utc> = Utc::now();
+    let verb = insert_verb(tx);
     let fail = |what| StoreError::query("批量写入", what);
-    for chunk in batch.persons.chunks(ROWS_PER_STATEMENT) {
-        on_tx!(&mut *tx, |conn| push_persons!(conn, chunk, now)
+    let Batch {
+        persons,
+        study_records,
+        contacts,
+        employments,
+        consents,
+    } = batch;
+    for run in statement_runs(persons) {
+        on_tx!(&mut *tx, |conn| push_persons!(conn, verb, run, now)
             .map_err(fail("校友"))?);
     }
-    for chunk in batch.study_records.chunks(ROWS_PER_STATEMENT) {
-        on_tx!(&mut *tx, |conn| push_study_records!(conn, chunk, now)
+    for run in statement_runs(study_records) {
+        on_tx!(&mut *tx, |conn| push_study_records!(conn, verb, run, now)
             .map_err(fail("学籍记录"))?);
     }
-    for chunk in batch.contacts.chunks(ROWS_PER_STATEMENT) {
-        on_tx!(&mut *tx, |conn| push_contacts!(conn, chunk, now)
+    for run in statement_runs(contacts) {
+        on_tx!(&mut *tx, |conn| push_contacts!(conn, verb, run, now)
             .map_err(fail("联系方式"))?);
     }
-    for chunk in batch.consents.chunks(ROWS_PER_STATEMENT) {
-        on_tx!(&mut *tx, |conn| push_consents!(conn, chunk, now)
+    for run in statement_runs(consents) {
+        on_tx!(&mut *tx, |conn| push_consents!(conn, verb, run, now)
             .map_err(fail("授权记录"))?);
     }
-    for chunk in batch.employments.chunks(ROWS_PER_STATEMENT) {
-        on_tx!(&mut *tx, |conn| push_employments!(conn, chunk, now)
+    for run in statement_runs(employments) {
+        on_tx!(&mut *tx, |conn| push_employments!(conn, verb, run, now)
             .map_err(fail("工作经历"))?);
     }
     Ok(())
@@ -477,6 +525,89 @@ pub async fn restore_indexes_in(tx: &mut Tx, suspended: SuspendedIndexes) -> Sto
         .await
         .map(|done| done.rows_affected())
         .map_err(StoreError::query("重建索引", "索引"))?);
+    }
+    Ok(())
+}
+
+/// The search feed's per-row insert triggers of the tables a bulk load fills, dropped inside
+/// the load's transaction (a rollback brings them back). On SQLite each trigger is one more
+/// row inserted per row loaded; instead, [`restore_feed_triggers_in`] writes one feed entry per
+/// new study record in a single statement. Every row such a load inserts belongs to a person
+/// with a new study record, so the feed misses nothing. PostgreSQL's feed triggers already run
+/// once per statement and are left alone.
+#[derive(Debug, Clone)]
+pub struct SuspendedFeed {
+    definitions: Vec<String>,
+    /// Study records with a greater id are the load's own.
+    after_study_record: i64,
+}
+
+/// Drops the feed's insert triggers on `tables` (SQLite only; `None` on PostgreSQL).
+pub async fn suspend_feed_triggers_in(
+    tx: &mut Tx,
+    tables: &[&str],
+) -> StoreResult<Option<SuspendedFeed>> {
+    let Tx::Sqlite(conn) = tx else {
+        return Ok(None);
+    };
+    let fail = || StoreError::query("暂停搜索变更触发器", "触发器");
+    let mut triggers: Vec<(String, String)> = Vec::new();
+    for table in tables {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = $1
+             AND name = 'search_feed_' || tbl_name || '_ins' AND sql IS NOT NULL",
+        )
+        .bind(table)
+        .fetch_all(&mut **conn)
+        .await
+        .map_err(fail())?;
+        triggers.extend(rows);
+    }
+    let after_study_record: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM study_records")
+        .fetch_one(&mut **conn)
+        .await
+        .map_err(fail())?;
+    for (name, _) in &triggers {
+        // Trigger names come from the catalogue and match `search_feed_[a-z_]+`.
+        if !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return Err(StoreError::Corrupt {
+                table: "triggers",
+                id: 0,
+                detail: format!("意外的触发器名 {name}"),
+            });
+        }
+        let statement = format!("DROP TRIGGER {name}");
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut **conn)
+            .await
+            .map_err(fail())?;
+    }
+    Ok(Some(SuspendedFeed {
+        definitions: triggers.into_iter().map(|(_, sql)| sql).collect(),
+        after_study_record: after_study_record.unwrap_or(0),
+    }))
+}
+
+/// Recreates the triggers dropped by [`suspend_feed_triggers_in`] and writes the feed entries
+/// they would have written: one per study record the load added.
+pub async fn restore_feed_triggers_in(tx: &mut Tx, suspended: SuspendedFeed) -> StoreResult<()> {
+    let Tx::Sqlite(conn) = tx else {
+        return Ok(());
+    };
+    let fail = || StoreError::query("恢复搜索变更触发器", "触发器");
+    sqlx::query(
+        "INSERT INTO search_changes (entity, entity_id)
+         SELECT 'person', person_id FROM study_records WHERE id > $1 ORDER BY id",
+    )
+    .bind(suspended.after_study_record)
+    .execute(&mut **conn)
+    .await
+    .map_err(fail())?;
+    for definition in suspended.definitions {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(definition))
+            .execute(&mut **conn)
+            .await
+            .map_err(fail())?;
     }
     Ok(())
 }

@@ -824,7 +824,7 @@ async fn bulk_load_and_statistics(t: &TestDb) {
         "persons has three idx_ (name key, merged into, updated at), study_records seven (one unique)"
     );
     let mut tx = db.begin().await.unwrap();
-    bulk::write_batch(&mut tx, &batch).await.unwrap();
+    bulk::write_batch(&mut tx, batch).await.unwrap();
     tx.commit().await.unwrap();
     bulk::restore_indexes(db, suspended).await.unwrap();
     assert_eq!(
@@ -1337,7 +1337,7 @@ async fn merges_move_rows_and_undo_restores(t: &TestDb) {
         });
     }
     let mut tx = db.begin().await.unwrap();
-    bulk::write_batch(&mut tx, &batch).await.unwrap();
+    bulk::write_batch(&mut tx, batch).await.unwrap();
     tx.commit().await.unwrap();
     let [a, b, c] = [first, first + 1, first + 2];
     let at = chrono::Utc::now();

@@ -545,7 +545,7 @@ impl BatchWriter {
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<(Batch, Profiles)>(1);
         let handle = tokio::spawn(async move {
             while let Some((batch, profiles)) = receiver.recv().await {
-                write_batch(&db, &batch, &profiles).await?;
+                write_batch(&db, batch, &profiles).await?;
             }
             Ok(())
         });
@@ -578,7 +578,7 @@ impl BatchWriter {
     }
 }
 
-async fn write_batch(db: &Db, batch: &Batch, profiles: &Profiles) -> AppResult<()> {
+async fn write_batch(db: &Db, batch: Batch, profiles: &Profiles) -> AppResult<()> {
     let mut tx = db.begin().await?;
     bulk::write_batch(&mut tx, batch).await?;
     for (profile, appointment) in profiles {

@@ -146,7 +146,7 @@ impl<'a> Writer<'a> {
                 level: row.level,
                 enrolment_year: row.enrolment_year,
                 graduation_year: row.graduation_year,
-                student_no: row.student_no.clone(),
+                student_no: row.student_no,
                 name_as_reported: row.name.as_str().to_owned(),
                 source: self.source,
                 source_ref: Some(source_ref),
@@ -189,7 +189,7 @@ impl<'a> Writer<'a> {
             report.imported += 1;
             self.touched.push(person);
         }
-        bulk::write_batch(tx, &batch).await?;
+        bulk::write_batch(tx, batch).await?;
         Ok(())
     }
 
