@@ -9,6 +9,7 @@ use xiaoyou_app::audit::AuditContext;
 use xiaoyou_app::import::{self, ImportReport};
 use xiaoyou_core::{ContactKind, FixedClock, PersonalDataKey, RegionCode, SchoolKind};
 use xiaoyou_store::org::{self, NewSchool, School};
+use xiaoyou_store::sources::{self, SourceKind};
 use xiaoyou_store::{Db, people, stats};
 use xiaoyou_testkit::{TestDb, backend_tests};
 
@@ -404,7 +405,147 @@ async fn abandoned_jobs_run_again_with_their_mapping(t: &TestDb) {
     );
 }
 
+/// A scalar from raw SQL on either backend.
+async fn scalar(db: &Db, sql: &'static str) -> i64 {
+    match db {
+        Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+    }
+}
+
+/// Persons without a search-feed entry naming them.
+const PERSONS_NOT_IN_FEED: &str = "SELECT COUNT(*) FROM persons p WHERE NOT EXISTS
+     (SELECT 1 FROM search_changes c WHERE c.entity = 'person' AND c.entity_id = p.id)";
+
+/// A roster spanning several of the writer's chunks: repeated rows and one ID number meet
+/// across chunk boundaries, the search feed hears of every person, and on SQLite (where the
+/// import runs on its own connection with per-row feed triggers and foreign-key checks off)
+/// every reference is whole afterwards and the shared connections still check them.
+async fn a_roster_of_many_chunks_feeds_search_and_keeps_references_whole(t: &TestDb) {
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let school = school(db).await;
+    let feed_triggers = "SELECT COUNT(*) FROM sqlite_master
+         WHERE type = 'trigger' AND name LIKE 'search_feed_%_ins'";
+    let triggers_before = match db {
+        Db::Sqlite(_) => scalar(db, feed_triggers).await,
+        Db::Postgres(_) => 0,
+    };
+    let rows = 3 * import::read::CHUNK_ROWS + 500;
+    let mut csv = String::from("序号,姓名,身份证号,手机号码,学院,班级,毕业年份,工作单位\n");
+    // Names from a small stock of characters; the phone number keeps the rows apart.
+    let name = |i: usize| {
+        let chars: Vec<char> = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平".chars().collect();
+        format!(
+            "李{}{}",
+            chars[i % chars.len()],
+            chars[i / chars.len() % chars.len()]
+        )
+    };
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "{n},{name},,139{i:08},学院{college},{college}班,2015,单位{i}\n",
+            n = i + 1,
+            name = name(i),
+            college = i % 7,
+        ));
+    }
+    // Repeats of rows from the first chunk, near the end of the file.
+    for i in [3, 5] {
+        csv.push_str(&format!(
+            "9000{i},{name},,139{i:08},学院{i},{i}班,2015,单位{i}\n",
+            name = name(i)
+        ));
+    }
+    // One person, by ID number, in the first chunk and in the last.
+    csv.push_str("90003,王伟,110105194912310038,13800001111,学院1,1班,2015,\n");
+    let mut text = csv.clone();
+    let head = text.find('\n').unwrap() + 1;
+    text.insert_str(
+        head,
+        "0,王伟,110105194912310038,13800001111,学院2,2班,2011,\n",
+    );
+    let report = run(db, &key, &school, "多批名册.csv", text.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(report.data_rows, rows + 4);
+    assert_eq!(report.refused, 0, "{:?}", report.errors.first());
+    assert_eq!(
+        report.duplicates, 2,
+        "rows repeated across chunks count once"
+    );
+    assert_eq!(report.imported, rows + 2);
+    let totals = stats::totals(db).await.unwrap();
+    assert_eq!(totals.study_records as usize, rows + 2);
+    assert_eq!(
+        totals.persons as usize,
+        rows + 1,
+        "one ID number is one person across chunks"
+    );
+    assert_eq!(scalar(db, PERSONS_NOT_IN_FEED).await, 0);
+
+    if let Db::Sqlite(pool) = db {
+        let broken: Vec<(String, i64, String, i64)> = sqlx::query_as("PRAGMA foreign_key_check")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        assert!(broken.is_empty(), "dangling references: {broken:?}");
+        assert_eq!(scalar(db, feed_triggers).await, triggers_before);
+        // Every shared connection still enforces foreign keys.
+        let mut held = Vec::new();
+        for _ in 0..pool.options().get_max_connections() {
+            let mut conn = pool.acquire().await.unwrap();
+            let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(on, 1);
+            held.push(conn);
+        }
+        drop(held);
+    }
+    // The feed triggers are back: a contact added later is heard of.
+    let person = report.touched_persons[0];
+    let before = scalar(db, "SELECT COUNT(*) FROM search_changes").await;
+    let mut tx = db.begin().await.unwrap();
+    let source = sources::insert(&mut tx, SourceKind::Manual, "测试", Some(school.id))
+        .await
+        .unwrap();
+    people::insert_contact(
+        &mut tx,
+        &people::NewContact {
+            person,
+            kind: ContactKind::Email,
+            value: "later@example.com",
+            source: source.id,
+            observed_on: None,
+            verified: false,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(scalar(db, "SELECT COUNT(*) FROM search_changes").await > before);
+
+    // The same file again changes nothing and leaves the references whole.
+    let again = run(
+        db,
+        &key,
+        &school,
+        "多批名册（再次上传）.csv",
+        text.as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((again.imported, again.unchanged), (0, rows + 4));
+    assert_eq!(
+        stats::totals(db).await.unwrap().study_records as usize,
+        rows + 2
+    );
+}
+
 backend_tests!(
+    a_roster_of_many_chunks_feeds_search_and_keeps_references_whole,
     abandoned_jobs_run_again_with_their_mapping,
     xlsx_roster_imports_once,
     bad_rows_are_reported_and_not_stored,

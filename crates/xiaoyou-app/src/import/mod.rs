@@ -24,7 +24,7 @@ use xiaoyou_core::{Clock, PersonId, PersonalDataKey, UserId};
 use xiaoyou_store::bulk;
 use xiaoyou_store::org::School;
 use xiaoyou_store::sources::{self, SourceKind};
-use xiaoyou_store::{Backend, Db, Tx, import_jobs, imports};
+use xiaoyou_store::{Db, Tx, import_jobs, imports};
 
 /// A refused row: where it was, what it held, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,23 +192,26 @@ async fn store_chunks(
             .collect(),
         ..ImportReport::default()
     };
-    let mut tx = db.begin().await?;
+    // The first chunk tells how large the file is, and so how to load it.
+    let mut waiting = next_chunk(receiver).await;
+    let expected = waiting.as_ref().map_or(0.0, expected_rows);
+    let mut tx = db.begin_bulk_load().await?;
     let source = sources::insert(&mut tx, SourceKind::Import, file_name, Some(school.id)).await?;
     let mut writer = Writer::new(school, source.id, file_name, Some(now.date_naive()));
-    let mut suspended: Option<bulk::SuspendedIndexes> = None;
-    let mut first = true;
+    let bulk_load = BulkLoad::begin(&mut tx, expected).await?;
     let mut chunks = 0u64;
-    while let Some(message) = receiver.recv().await {
-        let Message::Chunk(chunk) = message else {
-            continue;
+    loop {
+        let chunk = match waiting.take() {
+            Some(chunk) => chunk,
+            None => match next_chunk(receiver).await {
+                Some(chunk) => chunk,
+                None => break,
+            },
         };
         chunks += 1;
         // The tables grow fourfold between refreshes: a handful of ANALYZEs per import.
         if matches!(chunks, 2 | 8 | 32 | 128 | 512) {
             bulk::refresh_statistics(&mut tx).await?;
-        }
-        if std::mem::take(&mut first) && db.backend() == Backend::Sqlite {
-            suspended = suspend_for_bulk(&mut tx, &chunk).await?;
         }
         let status = read::progress_of(&chunk, report.imported as u64);
         report.data_rows = usize::try_from(chunk.data_rows).unwrap_or(usize::MAX);
@@ -224,39 +227,76 @@ async fn store_chunks(
             ..status
         });
     }
-    if let Some(suspended) = suspended {
-        bulk::restore_indexes_in(&mut tx, suspended).await?;
-    }
+    bulk_load.finish(&mut tx).await?;
     Ok((tx, report, writer.touched))
 }
 
-/// Rows beyond which a SQLite import drops secondary indexes and builds them again at the end
-/// (once, sorted) instead of maintaining them row by row.
+/// Rows beyond which a SQLite import that at least doubles the study records drops secondary
+/// indexes and builds them again at the end (once, sorted) instead of maintaining them row by
+/// row.
 const BULK_ROWS: f64 = 50_000.0;
 
-/// For a file that will at least double the study records, suspends the indexes the import
-/// does not read, inside its transaction (a rollback brings them back). PostgreSQL is left
-/// alone: dropping an index there would lock readers out for the whole import.
-async fn suspend_for_bulk(
-    tx: &mut Tx,
-    first: &read::Chunk,
-) -> AppResult<Option<bulk::SuspendedIndexes>> {
+/// The tables an import inserts rows into.
+const IMPORTED_TABLES: [&str; 4] = ["persons", "study_records", "contact_points", "employments"];
+
+/// The next chunk of checked rows, or `None` when the reader is done.
+async fn next_chunk(receiver: &mut mpsc::Receiver<Message>) -> Option<read::Chunk> {
+    while let Some(message) = receiver.recv().await {
+        if let Message::Chunk(chunk) = message {
+            return Some(chunk);
+        }
+    }
+    None
+}
+
+/// The data rows the whole file will have, extrapolated from how far into it the first chunk
+/// reached (0 when the reader cannot tell).
+fn expected_rows(first: &read::Chunk) -> f64 {
     let position = first.position;
     if position.done == 0 || position.total == 0 {
-        return Ok(None);
+        return 0.0;
     }
-    let expected = first.data_rows as f64 * position.total as f64 / position.done as f64;
-    let existing = bulk::study_records_estimate(tx).await? as f64;
-    if expected < BULK_ROWS || expected < existing {
-        return Ok(None);
+    first.data_rows as f64 * position.total as f64 / position.done as f64
+}
+
+/// What a bulk load suspended inside its transaction (a rollback brings all of it back).
+#[derive(Default)]
+struct BulkLoad {
+    indexes: Option<bulk::SuspendedIndexes>,
+    feed: Option<bulk::SuspendedFeed>,
+}
+
+impl BulkLoad {
+    /// Suspends, inside a transaction begun with [`Db::begin_bulk_load`], what an import on
+    /// SQLite does not need row by row: the search feed's row triggers always, and for a large
+    /// file the secondary indexes. PostgreSQL is left alone: dropping an index there would lock
+    /// readers out for the whole import, and its feed triggers already run once per statement.
+    async fn begin(tx: &mut Tx, expected: f64) -> AppResult<BulkLoad> {
+        let feed = bulk::suspend_feed_triggers_in(tx, &IMPORTED_TABLES).await?;
+        let indexes = if matches!(tx, Tx::Sqlite(_))
+            && expected >= BULK_ROWS
+            && expected >= bulk::study_records_estimate(tx).await? as f64
+        {
+            Some(
+                bulk::suspend_indexes_in(tx, &IMPORTED_TABLES, &["idx_study_records_fingerprint"])
+                    .await?,
+            )
+        } else {
+            None
+        };
+        Ok(BulkLoad { indexes, feed })
     }
-    let suspended = bulk::suspend_indexes_in(
-        tx,
-        &["persons", "study_records", "contact_points", "employments"],
-        &["idx_study_records_fingerprint"],
-    )
-    .await?;
-    Ok(Some(suspended))
+
+    /// Rebuilds the indexes, restores the triggers and writes the feed entries.
+    async fn finish(self, tx: &mut Tx) -> AppResult<()> {
+        if let Some(indexes) = self.indexes {
+            bulk::restore_indexes_in(tx, indexes).await?;
+        }
+        if let Some(feed) = self.feed {
+            bulk::restore_feed_triggers_in(tx, feed).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Audits the import, records the run with its error report, commits.
