@@ -2,11 +2,11 @@
 //! transaction per batch, with person ids assigned by the caller so that rows referring to
 //! them can be built before anything is written.
 
-use crate::db::{Db, Tx};
+use crate::db::{Backend, Db, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::people::{StoredIdCard, contact_value_key};
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::QueryBuilder;
+use sqlx::{Postgres, QueryBuilder, Sqlite};
 use xiaoyou_core::{
     ClassId, CollegeId, ConsentAudience, ContactKind, EnterpriseId, Gender, MajorId, PersonId,
     PersonName, RegionCode, SchoolId, SourceId, StudyLevel,
@@ -205,8 +205,8 @@ fn region_param(code: RegionCode) -> i32 {
     i32::try_from(code.get()).unwrap_or(i32::MAX)
 }
 
-macro_rules! push_persons {
-    ($conn:ident, $verb:expr, $rows:expr, $now:expr) => {{
+macro_rules! persons_statement {
+    ($verb:expr, $rows:expr, $now:expr) => {{
         let mut builder = QueryBuilder::new(format!(
             "{} persons (id, name, name_key, gender, birth_date, id_card_hash, id_card_cipher,
                  id_card_masked, native_region_code, current_city, created_at, updated_at) ",
@@ -232,15 +232,11 @@ macro_rules! push_persons {
                 .push_bind($now);
         });
         builder
-            .build()
-            .execute(&mut *$conn)
-            .await
-            .map(|done| done.rows_affected())
     }};
 }
 
-macro_rules! push_study_records {
-    ($conn:ident, $verb:expr, $rows:expr, $now:expr) => {{
+macro_rules! study_records_statement {
+    ($verb:expr, $rows:expr, $now:expr) => {{
         let mut builder = QueryBuilder::new(format!(
             "{} study_records (person_id, school_id, college_id, major_id, class_id, level,
                  enrolment_year, graduation_year, student_no, name_as_reported, source_id, source_ref,
@@ -264,12 +260,12 @@ macro_rules! push_study_records {
                 .push_bind($now)
                 .push_bind($now);
         });
-        builder.build().execute(&mut *$conn).await.map(|done| done.rows_affected())
+        builder
     }};
 }
 
-macro_rules! push_contacts {
-    ($conn:ident, $verb:expr, $rows:expr, $now:expr) => {{
+macro_rules! contacts_statement {
+    ($verb:expr, $rows:expr, $now:expr) => {{
         let mut builder = QueryBuilder::new(format!(
             "{} contact_points (person_id, kind, value, value_key, source_id, observed_on, verified, created_at) ",
             $verb
@@ -285,12 +281,12 @@ macro_rules! push_contacts {
                 .push_bind(c.verified)
                 .push_bind($now);
         });
-        builder.build().execute(&mut *$conn).await.map(|done| done.rows_affected())
+        builder
     }};
 }
 
-macro_rules! push_employments {
-    ($conn:ident, $verb:expr, $rows:expr, $now:expr) => {{
+macro_rules! employments_statement {
+    ($verb:expr, $rows:expr, $now:expr) => {{
         let mut builder = QueryBuilder::new(format!(
             "{} employments (person_id, enterprise_id, employer_name, title, city, start_year,
                  end_year, is_current, source_id, created_at) ",
@@ -309,15 +305,11 @@ macro_rules! push_employments {
                 .push_bind($now);
         });
         builder
-            .build()
-            .execute(&mut *$conn)
-            .await
-            .map(|done| done.rows_affected())
     }};
 }
 
-macro_rules! push_consents {
-    ($conn:ident, $verb:expr, $rows:expr, $now:expr) => {{
+macro_rules! consents_statement {
+    ($verb:expr, $rows:expr, $now:expr) => {{
         let mut builder = QueryBuilder::new(format!(
             "{} consents (person_id, audience, granted, source, recorded_at) ",
             $verb
@@ -330,67 +322,129 @@ macro_rules! push_consents {
                 .push_bind($now);
         });
         builder
-            .build()
-            .execute(&mut *$conn)
-            .await
-            .map(|done| done.rows_affected())
     }};
 }
 
-/// The rows of `rows` in statement-sized runs, moved rather than copied: a bulk load binds
-/// each value once, without cloning it first.
-fn statement_runs<T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
-    let mut rows = rows.into_iter();
-    std::iter::from_fn(move || {
-        let run: Vec<T> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
-        (!run.is_empty()).then_some(run)
-    })
+/// One multi-row INSERT's rows, moved rather than copied: each value is bound once.
+enum Run {
+    Persons(Vec<BulkPerson>),
+    StudyRecords(Vec<BulkStudyRecord>),
+    Contacts(Vec<BulkContact>),
+    Consents(Vec<BulkConsent>),
+    Employments(Vec<BulkEmployment>),
 }
 
-/// How bulk statements insert. On SQLite, `OR FAIL`: a conflict stops the statement without
-/// undoing its earlier rows, so SQLite need not copy the pages it touches to a statement
-/// journal first (a failure still fails the caller's whole transaction). PostgreSQL needs no
-/// such hint and has no such syntax.
-fn insert_verb(tx: &Tx) -> &'static str {
-    match tx {
-        Tx::Sqlite(_) => "INSERT OR FAIL INTO",
-        Tx::Postgres(_) => "INSERT INTO",
+/// A built INSERT, ready to run on its backend.
+enum Statement {
+    Sqlite(QueryBuilder<Sqlite>),
+    Postgres(QueryBuilder<Postgres>),
+}
+
+macro_rules! run_statement {
+    ($run:expr, $verb:expr, $now:expr) => {
+        match $run {
+            Run::Persons(rows) => persons_statement!($verb, rows, $now),
+            Run::StudyRecords(rows) => study_records_statement!($verb, rows, $now),
+            Run::Contacts(rows) => contacts_statement!($verb, rows, $now),
+            Run::Consents(rows) => consents_statement!($verb, rows, $now),
+            Run::Employments(rows) => employments_statement!($verb, rows, $now),
+        }
+    };
+}
+
+impl Run {
+    /// What the rows are, for error messages.
+    fn what(&self) -> &'static str {
+        match self {
+            Run::Persons(_) => "校友",
+            Run::StudyRecords(_) => "学籍记录",
+            Run::Contacts(_) => "联系方式",
+            Run::Consents(_) => "授权记录",
+            Run::Employments(_) => "工作经历",
+        }
+    }
+
+    /// On SQLite the rows go in `OR FAIL`: a conflict stops the statement without undoing its
+    /// earlier rows, so SQLite need not copy the pages it touches to a statement journal
+    /// first (a failure still fails the caller's whole transaction). PostgreSQL needs no such
+    /// hint and has no such syntax.
+    fn build(self, backend: Backend, now: DateTime<Utc>) -> Statement {
+        match backend {
+            Backend::Sqlite => Statement::Sqlite(run_statement!(self, "INSERT OR FAIL INTO", now)),
+            Backend::Postgres => Statement::Postgres(run_statement!(self, "INSERT INTO", now)),
+        }
     }
 }
 
-/// Writes a batch inside the given transaction, consuming it.
+impl Statement {
+    async fn execute(self, tx: &mut Tx, what: &'static str) -> StoreResult<()> {
+        let fail = StoreError::query("批量写入", what);
+        match (self, tx) {
+            (Statement::Sqlite(mut builder), Tx::Sqlite(conn)) => {
+                builder.build().execute(&mut **conn).await.map_err(fail)?;
+            }
+            (Statement::Postgres(mut builder), Tx::Postgres(conn)) => {
+                builder.build().execute(&mut **conn).await.map_err(fail)?;
+            }
+            _ => {
+                return Err(StoreError::Corrupt {
+                    table: what,
+                    id: 0,
+                    detail: "批量写入语句与数据库类型不符".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The batch as statement-sized runs, in dependency order.
+fn runs_of(batch: Batch) -> impl Iterator<Item = Run> + Send {
+    fn split<T: Send>(rows: Vec<T>, wrap: fn(Vec<T>) -> Run) -> impl Iterator<Item = Run> + Send {
+        let mut rows = rows.into_iter();
+        std::iter::from_fn(move || {
+            let run: Vec<T> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+            (!run.is_empty()).then(|| wrap(run))
+        })
+    }
+    split(batch.persons, Run::Persons)
+        .chain(split(batch.study_records, Run::StudyRecords))
+        .chain(split(batch.contacts, Run::Contacts))
+        .chain(split(batch.consents, Run::Consents))
+        .chain(split(batch.employments, Run::Employments))
+}
+
+/// Writes a batch inside the given transaction, consuming it. Each statement is built on a
+/// blocking thread while the one before it runs, so that building (copying every value into
+/// the statement's arguments) and the database's own work overlap instead of taking turns.
 pub async fn write_batch(tx: &mut Tx, batch: Batch) -> StoreResult<()> {
     let now: DateTime<Utc> = Utc::now();
-    let verb = insert_verb(tx);
-    let fail = |what| StoreError::query("批量写入", what);
-    let Batch {
-        persons,
-        study_records,
-        contacts,
-        employments,
-        consents,
-    } = batch;
-    for run in statement_runs(persons) {
-        on_tx!(&mut *tx, |conn| push_persons!(conn, verb, run, now)
-            .map_err(fail("校友"))?);
+    let backend = tx.backend();
+    let mut runs = runs_of(batch);
+    let Some(first) = runs.next() else {
+        return Ok(());
+    };
+    let mut current = (first.what(), first.build(backend, now));
+    loop {
+        let next = runs.next().map(|run| {
+            let what = run.what();
+            (
+                what,
+                tokio::task::spawn_blocking(move || run.build(backend, now)),
+            )
+        });
+        let (what, statement) = current;
+        statement.execute(tx, what).await?;
+        let Some((what, building)) = next else {
+            return Ok(());
+        };
+        let statement = building.await.map_err(|e| StoreError::Corrupt {
+            table: what,
+            id: 0,
+            detail: format!("构建批量写入语句的线程异常结束：{e}"),
+        })?;
+        current = (what, statement);
     }
-    for run in statement_runs(study_records) {
-        on_tx!(&mut *tx, |conn| push_study_records!(conn, verb, run, now)
-            .map_err(fail("学籍记录"))?);
-    }
-    for run in statement_runs(contacts) {
-        on_tx!(&mut *tx, |conn| push_contacts!(conn, verb, run, now)
-            .map_err(fail("联系方式"))?);
-    }
-    for run in statement_runs(consents) {
-        on_tx!(&mut *tx, |conn| push_consents!(conn, verb, run, now)
-            .map_err(fail("授权记录"))?);
-    }
-    for run in statement_runs(employments) {
-        on_tx!(&mut *tx, |conn| push_employments!(conn, verb, run, now)
-            .map_err(fail("工作经历"))?);
-    }
-    Ok(())
 }
 
 /// After rows were written with explicit ids, moves PostgreSQL's identity sequences past
