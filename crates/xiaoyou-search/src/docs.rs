@@ -62,18 +62,19 @@ pub fn record(fields: &Fields, folder: &mut Folder, doc: &RecordDoc) -> TantivyD
 
     let name = fold(&doc.name);
     d.add_text(fields.name_gram, &name);
+    d.add_text(fields.name_bi, &name);
     d.add_text(fields.name_word, &name);
     d.add_text(fields.name_py, folded_name_pinyin(&name));
     d.add_text(fields.name, &doc.name);
 
-    let mut grams = String::with_capacity(256);
+    // Each value is a value of its own in the text fields: tantivy leaves a position free
+    // between values, so a phrase never spans two of them, and the token cache of the
+    // indexing thread sees the repeated value (a school, an employer) whole.
     let mut words = String::with_capacity(128);
     let mut text = |value: &str, word: bool| {
         let folded = folder.fold(value);
-        if !grams.is_empty() {
-            grams.push(VALUE_SEPARATOR);
-        }
-        grams.push_str(&folded);
+        d.add_text(fields.text_gram, &folded);
+        d.add_text(fields.text_bi, &folded);
         if word {
             if !words.is_empty() {
                 words.push(VALUE_SEPARATOR);
@@ -115,7 +116,6 @@ pub fn record(fields: &Fields, folder: &mut Folder, doc: &RecordDoc) -> TantivyD
     if let Some(year) = doc.graduation_year {
         text(&format!("{year}届"), false);
     }
-    d.add_text(fields.text_gram, &grams);
     d.add_text(fields.text_word, &words);
 
     if let Some(f) = facet(Dim::School) {
@@ -180,6 +180,7 @@ pub fn enterprise(fields: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
     d.add_u64(fields.enterprise, doc.id.max(0) as u64);
     let name = fold(&doc.name);
     d.add_text(fields.name_gram, &name);
+    d.add_text(fields.name_bi, &name);
     d.add_text(fields.name_word, &name);
     d.add_text(fields.name, &doc.name);
     let tags: Vec<String> = doc
@@ -205,9 +206,11 @@ pub fn enterprise(fields: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
         .chain(tags.iter().cloned())
         .map(|v| fold(&v))
         .collect();
-    let joined = values.join(&VALUE_SEPARATOR.to_string());
-    d.add_text(fields.text_gram, &joined);
-    d.add_text(fields.text_word, &joined);
+    for value in &values {
+        d.add_text(fields.text_gram, value);
+        d.add_text(fields.text_bi, value);
+    }
+    d.add_text(fields.text_word, values.join(&VALUE_SEPARATOR.to_string()));
     if let Some(v) = &doc.credit_code {
         d.add_text(fields.credit_code, v);
     }
