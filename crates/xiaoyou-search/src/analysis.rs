@@ -11,15 +11,14 @@
 //!   (a single term for two characters), so 王伟 matches inside 王伟国 (jieba would keep
 //!   王伟国 as one word and miss it) but not 王国伟, and the postings intersected are those of
 //!   rare pairs instead of frequent single characters.
-//! - `zh_word`: jieba words (search mode) of employers, titles and majors, used to rank
-//!   whole-word matches higher; names are kept whole instead (`whole`), which ranks an exact
-//!   full name first and costs far less to index than segmenting every name.
+//! - `whole`: the whole folded name as one token, so an exact full name ranks first.
 //! - `py`: pinyin of names, the full reading run together (`wangwei`) and the initials
 //!   (`ww`), so Latin input finds Han names.
 
+use crate::token_cache::FastHash;
 use crate::token_cache::{Cached, SliceStream};
 use std::collections::HashMap;
-use tantivy::tokenizer::{LowerCaser, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use xiaoyou_text::fold::{fold_char, is_invisible};
 
 pub const GRAM: &str = "zh_gram";
@@ -28,7 +27,6 @@ pub const BIGRAM: &str = "zh_bigram";
 /// fields whose values repeat across documents (schools, colleges, employers …).
 pub const GRAM_CACHED: &str = "zh_gram_cached";
 pub const BIGRAM_CACHED: &str = "zh_bigram_cached";
-pub const WORD: &str = "zh_word";
 pub const PINYIN: &str = "py";
 /// The whole folded value as one token (names: an exact full-name match ranks first).
 pub const WHOLE: &str = "whole";
@@ -58,7 +56,7 @@ pub fn fold_one(c: char) -> char {
 /// class, employer, city names): OpenCC is the costliest step of building a document.
 #[derive(Debug, Default)]
 pub struct Folder {
-    cache: HashMap<String, String>,
+    cache: HashMap<String, String, FastHash>,
 }
 
 impl Folder {
@@ -255,24 +253,9 @@ pub fn register(index: &tantivy::Index) {
     tokenizers.register(BIGRAM, BigramTokenizer::default());
     tokenizers.register(GRAM_CACHED, Cached::new(GramTokenizer::default()));
     tokenizers.register(BIGRAM_CACHED, Cached::new(BigramTokenizer::default()));
-    tokenizers.register(
-        WORD,
-        TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
-            .filter(LowerCaser)
-            .build(),
-    );
-    tokenizers.register(
-        WHOLE,
-        TextAnalyzer::builder(tantivy::tokenizer::RawTokenizer::default())
-            .filter(LowerCaser)
-            .build(),
-    );
-    tokenizers.register(
-        PINYIN,
-        TextAnalyzer::builder(tantivy::tokenizer::WhitespaceTokenizer::default())
-            .filter(LowerCaser)
-            .build(),
-    );
+    // Names and their pinyin are folded (lower case) before they reach the index.
+    tokenizers.register(WHOLE, tantivy::tokenizer::RawTokenizer::default());
+    tokenizers.register(PINYIN, tantivy::tokenizer::WhitespaceTokenizer::default());
 }
 
 /// The pinyin tokens of a name: the full reading run together and the initials

@@ -45,6 +45,10 @@ pub struct Gap {
 pub struct WriterOptions {
     pub threads: usize,
     pub heap_bytes: usize,
+    /// A build from scratch: no segment merges while documents are added (they would compete
+    /// with indexing for the same cores). The large segments a bulk writer leaves are merged
+    /// later, if at all, by the writer that follows the feed.
+    pub bulk: bool,
 }
 
 impl Default for WriterOptions {
@@ -52,6 +56,18 @@ impl Default for WriterOptions {
         WriterOptions {
             threads: 1,
             heap_bytes: 64 * 1024 * 1024,
+            bulk: false,
+        }
+    }
+}
+
+impl WriterOptions {
+    /// For a build from scratch on a machine of its own (`search reindex`, benchmarks).
+    pub fn bulk(heap_bytes: usize) -> WriterOptions {
+        WriterOptions {
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8)),
+            heap_bytes,
+            bulk: true,
         }
     }
 }
@@ -209,7 +225,11 @@ impl SearchIndex {
     ) -> SearchResult<SearchIndex> {
         analysis::register(&index);
         let fields = fields_of(&index)?;
-        let writer = index.writer_with_num_threads(options.threads, options.heap_bytes)?;
+        let writer: IndexWriter =
+            index.writer_with_num_threads(options.threads, options.heap_bytes)?;
+        if options.bulk {
+            writer.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+        }
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

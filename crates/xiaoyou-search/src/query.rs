@@ -84,7 +84,7 @@ fn exact_name(fields: &Fields, word: &str) -> Box<dyn Query> {
     ))
 }
 
-/// One word: must match somewhere; exact full names first, then name matches, whole words.
+/// One word: must match somewhere; exact full names first, then name matches.
 fn word_query(fields: &Fields, word: &str) -> Box<dyn Query> {
     let tokens = gram_tokens(word);
     if tokens.is_empty() {
@@ -113,16 +113,10 @@ fn word_query(fields: &Fields, word: &str) -> Box<dyn Query> {
             }
         }
     }
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+    Box::new(BooleanQuery::new(vec![
         (Occur::Must, Box::new(BooleanQuery::new(any))),
         (Occur::Should, exact_name(fields, word)),
-    ];
-    if tokens.len() > 1 {
-        // Whole-word matches (jieba) score higher than the same characters inside a longer
-        // word.
-        clauses.push((Occur::Should, term(fields.text_word, word)));
-    }
-    Box::new(BooleanQuery::new(clauses))
+    ]))
 }
 
 /// The scope as a filter over study records: school, college, class or person terms. `None`

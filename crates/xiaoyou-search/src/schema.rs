@@ -1,12 +1,12 @@
 //! The index's fields. Bump [`SCHEMA_VERSION`] whenever fields or analysis change: an index
 //! written by another version is rebuilt on start.
 
-use crate::analysis::{BIGRAM, BIGRAM_CACHED, GRAM, GRAM_CACHED, PINYIN, WHOLE, WORD};
+use crate::analysis::{BIGRAM, BIGRAM_CACHED, GRAM, GRAM_CACHED, PINYIN, WHOLE};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// One facet dimension: a raw, fast string field whose values are `id|name` for organisation
 /// nodes and the label itself otherwise.
@@ -102,7 +102,6 @@ pub struct Fields {
     pub name_py: Field,
     pub text_gram: Field,
     pub text_bi: Field,
-    pub text_word: Field,
     // Stored for display.
     pub name: Field,
     pub school_name: Field,
@@ -154,7 +153,6 @@ pub fn build() -> (Schema, Fields) {
     let name_py = b.add_text_field("name_py", analysed(PINYIN, false));
     let text_gram = b.add_text_field("text_gram", analysed(GRAM_CACHED, true));
     let text_bi = b.add_text_field("text_bi", analysed(BIGRAM_CACHED, true));
-    let text_word = b.add_text_field("text_word", analysed(WORD, false));
     let name = b.add_text_field("name", STORED);
     let school_name = b.add_text_field("school_name", STORED);
     let college_name = b.add_text_field("college_name", STORED);
@@ -185,7 +183,6 @@ pub fn build() -> (Schema, Fields) {
         name_py,
         text_gram,
         text_bi,
-        text_word,
         name,
         school_name,
         college_name,

@@ -32,7 +32,9 @@ pub async fn run(config: &Config, command: SearchCommand) -> anyhow::Result<Exit
 async fn reindex(config: &Config) -> anyhow::Result<ExitCode> {
     let db = super::open(config).await?;
     let dir = index_dir(config);
-    let (index, _) = SearchIndex::open(&dir, WriterOptions::default()).with_context(|| {
+    // The server is not running (it would hold the index): build with the whole machine.
+    let (index, _) = SearchIndex::open(&dir, WriterOptions::bulk(1024 * 1024 * 1024))
+        .with_context(|| {
         format!(
             "无法打开检索索引 {}（如服务正在运行，请先停止服务；服务启动时会自动重建缺失或损坏的索引）",
             dir.display()
@@ -344,10 +346,7 @@ pub fn bench(records: u64, seed: u64, queries: usize, keep: Option<PathBuf>) -> 
     );
     let mut generator = Generator::new(seed)?;
     memory::reset_peak();
-    let options = WriterOptions {
-        threads: 2,
-        heap_bytes: 1024 * 1024 * 1024,
-    };
+    let options = WriterOptions::bulk(2 * 1024 * 1024 * 1024);
     let (index, _) = SearchIndex::open(&dir, options)?;
     // Where the indexing work goes: terms per record of each field, over records drawn the
     // same way (before the timed build).
