@@ -140,13 +140,12 @@ fn exact_pass(
         stopped_after: None,
     };
     let mut scanned = 0u64;
+    // Facet values are read once a segment is done (in batches, and not at all when the
+    // pass stops at its limit and the counts come from a sample instead).
+    let mut docs = Vec::new();
     for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
         let mut scorer = weight.scorer(reader, 1.0)?;
-        let mut counts = if facets {
-            Some(SegmentFacets::new(reader)?)
-        } else {
-            None
-        };
+        docs.clear();
         let mut doc = scorer.doc();
         while doc != TERMINATED {
             if is_alive(reader, doc) {
@@ -157,14 +156,16 @@ fn exact_pass(
                 }
                 pass.best
                     .push(scorer.score(), DocAddress::new(ordinal as u32, doc));
-                if let Some(counts) = &mut counts {
-                    counts.add(doc);
+                if facets {
+                    docs.push(doc);
                 }
             }
             doc = scorer.advance();
         }
         scanned += u64::from(reader.max_doc());
-        if let Some(counts) = counts {
+        if facets {
+            let mut counts = SegmentFacets::new(reader)?;
+            counts.add_all(&docs);
             pass.facets.push(counts.harvest(1.0));
         }
     }
@@ -211,6 +212,7 @@ fn sample_pass(
         best: Best::new(keep),
         facets: Vec::new(),
     };
+    let mut docs = Vec::new();
     for (ordinal, reader) in readers.iter().enumerate() {
         let max_doc = u64::from(reader.max_doc());
         if max_doc == 0 {
@@ -219,11 +221,7 @@ fn sample_pass(
         // Windows in proportion to the segment's size, at least one per segment.
         let count = (MAX_WINDOWS * max_doc).div_ceil(all.max(1));
         let mut scorer = weight.scorer(reader, 1.0)?;
-        let mut counts = if facets {
-            Some(SegmentFacets::new(reader)?)
-        } else {
-            None
-        };
+        docs.clear();
         let (mut hits, mut covered) = (0u64, 0u64);
         for (start, end) in windows(max_doc, count, fraction) {
             covered += end - start;
@@ -237,8 +235,8 @@ fn sample_pass(
                     sampled
                         .best
                         .push(scorer.score(), DocAddress::new(ordinal as u32, doc));
-                    if let Some(counts) = &mut counts {
-                        counts.add(doc);
+                    if facets {
+                        docs.push(doc);
                     }
                 }
                 doc = scorer.advance();
@@ -246,7 +244,9 @@ fn sample_pass(
         }
         let scale = max_doc as f64 / covered.max(1) as f64;
         sampled.total += hits as f64 * scale;
-        if let Some(counts) = counts {
+        if facets {
+            let mut counts = SegmentFacets::new(reader)?;
+            counts.add_all(&docs);
             sampled.facets.push(counts.harvest(scale));
         }
     }

@@ -69,13 +69,19 @@ impl SegmentFacets {
         Ok(SegmentFacets { columns })
     }
 
-    pub(crate) fn add(&mut self, doc: DocId) {
+    /// Counts the values of these documents (ascending ids), read from each column in one
+    /// batch.
+    pub(crate) fn add_all(&mut self, docs: &[DocId]) {
+        let mut ords = Vec::with_capacity(docs.len());
         for (_, column, counts) in &mut self.columns {
-            if let Some(column) = column
-                && let Some(ord) = column.ords().first(doc)
-                && let Some(slot) = counts.get_mut(ord as usize)
-            {
-                *slot += 1;
+            let Some(column) = column else { continue };
+            ords.clear();
+            ords.resize(docs.len(), None);
+            column.ords().first_vals(docs, &mut ords);
+            for ord in ords.iter().flatten() {
+                if let Some(slot) = counts.get_mut(*ord as usize) {
+                    *slot += 1;
+                }
             }
         }
     }
