@@ -1,11 +1,13 @@
 //! Counting and ranking the hits of a search without visiting all of them.
 //!
 //! Up to [`EXACT_LIMIT`] hits everything is exact: every hit is scored, counted and its facet
-//! values counted. Beyond that the total and the facet counts are *estimated*: the query is
-//! run again over at most [`MAX_WINDOWS`] windows of document ids spread evenly over every
-//! segment, sized so that about [`SAMPLE_TARGET`] hits fall into them, and each segment's
-//! counts are scaled up by the share of its documents the windows covered. The page of hits
-//! is then ranked among the sampled hits and every document whose whole name is one of the
+//! values counted. Beyond that the total and the facet counts are *estimated*. The hits up to
+//! the one that exceeded the limit, in document order, are counted exactly; the documents
+//! after it are sampled: the query is run again, unscored, over at most [`MAX_WINDOWS`]
+//! windows of document ids spread evenly over them, sized (from the density of hits seen so
+//! far) so that about [`SAMPLED_HITS`] hits fall into them, and each segment's counts are
+//! scaled up by the share of its remaining documents the windows covered. The page of hits is
+//! ranked among the hits counted exactly and every document whose whole name is one of the
 //! words (an exact full name is never left out); a page beyond those candidates is ranked
 //! over all hits.
 //!
@@ -20,8 +22,9 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINA
 
 /// Hits counted exactly; beyond this the total and facet counts are estimated.
 pub const EXACT_LIMIT: usize = 5_000;
-/// About how many hits an estimate is drawn from.
-pub const SAMPLE_TARGET: usize = 5_000;
+/// About how many hits are sampled after the exact pass's stop: an estimate rests on the
+/// 5,001 hits counted exactly and about this many more.
+pub const SAMPLED_HITS: usize = 2_500;
 /// At most this many windows of document ids are sampled over the whole index.
 pub const MAX_WINDOWS: u64 = 1_024;
 
@@ -122,10 +125,20 @@ struct Exact {
     hits: usize,
     best: Best,
     facets: Vec<SegmentCounts>,
-    /// Set when the pass stopped at its limit: the documents it had gone through.
-    stopped_after: Option<u64>,
+    /// Set when the pass stopped at its limit: the segment and the first document id it did
+    /// not go through, and how many documents it went through.
+    stopped: Option<Stop>,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Stop {
+    segment: usize,
+    next_doc: DocId,
+    scanned: u64,
+}
+
+/// Goes through the hits in document order, counting and ranking them; with a `limit`, stops
+/// right after the hit that exceeds it (that hit is still counted).
 fn exact_pass(
     searcher: &Searcher,
     weight: &dyn Weight,
@@ -137,11 +150,10 @@ fn exact_pass(
         hits: 0,
         best: Best::new(keep),
         facets: Vec::new(),
-        stopped_after: None,
+        stopped: None,
     };
     let mut scanned = 0u64;
-    // Facet values are read once a segment is done (in batches, and not at all when the
-    // pass stops at its limit and the counts come from a sample instead).
+    // Facet values are read once a segment is done, in batches.
     let mut docs = Vec::new();
     for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
         let mut scorer = weight.scorer(reader, 1.0)?;
@@ -150,80 +162,103 @@ fn exact_pass(
         while doc != TERMINATED {
             if is_alive(reader, doc) {
                 pass.hits += 1;
-                if limit.is_some_and(|limit| pass.hits > limit) {
-                    pass.stopped_after = Some(scanned + u64::from(doc) + 1);
-                    return Ok(pass);
-                }
                 pass.best
                     .push(scorer.score(), DocAddress::new(ordinal as u32, doc));
                 if facets {
                     docs.push(doc);
                 }
+                if limit.is_some_and(|limit| pass.hits > limit) {
+                    pass.stopped = Some(Stop {
+                        segment: ordinal,
+                        next_doc: doc + 1,
+                        scanned: scanned + u64::from(doc) + 1,
+                    });
+                    break;
+                }
             }
             doc = scorer.advance();
         }
-        scanned += u64::from(reader.max_doc());
         if facets {
             let mut counts = SegmentFacets::new(reader)?;
             counts.add_all(&docs);
             pass.facets.push(counts.harvest(1.0));
         }
+        if pass.stopped.is_some() {
+            break;
+        }
+        scanned += u64::from(reader.max_doc());
     }
     Ok(pass)
 }
 
-/// Windows `[start, end)` of document ids spread evenly over a segment of `max_doc`
-/// documents, covering about `fraction` of it; the whole segment when that is most of it.
-fn windows(max_doc: u64, count: u64, fraction: f64) -> Vec<(u64, u64)> {
-    let target = (fraction * max_doc as f64).ceil().max(1.0) as u64;
+/// Windows `[start, end)` of document ids spread evenly over `[from, to)`, covering about
+/// `fraction` of it; the whole range when that is most of it.
+fn windows(from: u64, to: u64, count: u64, fraction: f64) -> Vec<(u64, u64)> {
+    let size = to.saturating_sub(from);
+    if size == 0 {
+        return Vec::new();
+    }
+    let target = (fraction * size as f64).ceil().max(1.0) as u64;
     // No more windows than documents to cover: a window holds at least one.
-    let count = count.min(target).clamp(1, max_doc.max(1));
+    let count = count.min(target).clamp(1, size);
     let width = target.div_ceil(count);
-    if width.saturating_mul(count) >= max_doc {
-        return vec![(0, max_doc)];
+    if width.saturating_mul(count) >= size {
+        return vec![(from, to)];
     }
     (0..count)
         .map(|i| {
-            let start = i * max_doc / count;
-            (start, (start + width).min(max_doc))
+            let start = from + i * size / count;
+            (start, (start + width).min(to))
         })
         .collect()
 }
 
-/// A sampled pass: the estimated total, the sampled hits, the scaled facet counts.
+/// A sampled pass over the documents after the exact pass's stop: the estimated number of
+/// hits among them and their scaled facet counts.
 struct Sampled {
     total: f64,
-    best: Best,
     facets: Vec<SegmentCounts>,
 }
 
 fn sample_pass(
     searcher: &Searcher,
     weight: &dyn Weight,
-    expected: f64,
-    keep: usize,
+    stop: Stop,
+    density: f64,
     facets: bool,
 ) -> tantivy::Result<Sampled> {
     let readers = searcher.segment_readers();
-    let all: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
-    let fraction = (SAMPLE_TARGET as f64 / expected.max(1.0)).min(1.0);
+    // The part of each segment the exact pass did not go through.
+    let rest: Vec<(u64, u64)> = readers
+        .iter()
+        .enumerate()
+        .map(|(ordinal, reader)| {
+            let max_doc = u64::from(reader.max_doc());
+            match ordinal.cmp(&stop.segment) {
+                Ordering::Less => (max_doc, max_doc),
+                Ordering::Equal => (u64::from(stop.next_doc).min(max_doc), max_doc),
+                Ordering::Greater => (0, max_doc),
+            }
+        })
+        .collect();
+    let remaining: u64 = rest.iter().map(|(from, to)| to - from).sum();
+    let expected = density * remaining as f64;
+    let fraction = (SAMPLED_HITS as f64 / expected.max(1.0)).min(1.0);
     let mut sampled = Sampled {
         total: 0.0,
-        best: Best::new(keep),
         facets: Vec::new(),
     };
     let mut docs = Vec::new();
-    for (ordinal, reader) in readers.iter().enumerate() {
-        let max_doc = u64::from(reader.max_doc());
-        if max_doc == 0 {
+    for (reader, (from, to)) in readers.iter().zip(rest) {
+        if to <= from {
             continue;
         }
-        // Windows in proportion to the segment's size, at least one per segment.
-        let count = (MAX_WINDOWS * max_doc).div_ceil(all.max(1));
+        // Windows in proportion to the part's size, at least one per segment.
+        let count = (MAX_WINDOWS * (to - from)).div_ceil(remaining.max(1));
         let mut scorer = weight.scorer(reader, 1.0)?;
         docs.clear();
         let (mut hits, mut covered) = (0u64, 0u64);
-        for (start, end) in windows(max_doc, count, fraction) {
+        for (start, end) in windows(from, to, count, fraction) {
             covered += end - start;
             let mut doc = scorer.doc();
             if u64::from(doc) < start {
@@ -232,9 +267,6 @@ fn sample_pass(
             while u64::from(doc) < end {
                 if is_alive(reader, doc) {
                     hits += 1;
-                    sampled
-                        .best
-                        .push(scorer.score(), DocAddress::new(ordinal as u32, doc));
                     if facets {
                         docs.push(doc);
                     }
@@ -242,7 +274,7 @@ fn sample_pass(
                 doc = scorer.advance();
             }
         }
-        let scale = max_doc as f64 / covered.max(1) as f64;
+        let scale = (to - from) as f64 / covered.max(1) as f64;
         sampled.total += hits as f64 * scale;
         if facets {
             let mut counts = SegmentFacets::new(reader)?;
@@ -270,7 +302,7 @@ pub(crate) fn collect(searcher: &Searcher, plan: &Plan<'_>) -> tantivy::Result<C
     let keep = plan.offset.saturating_add(plan.limit);
     let limit = (!plan.exact).then_some(EXACT_LIMIT);
     let exact = exact_pass(searcher, &*weight, keep, plan.facets, limit)?;
-    let Some(scanned) = exact.stopped_after else {
+    let Some(stop) = exact.stopped else {
         return Ok(Collected {
             total: exact.hits,
             total_is_estimate: false,
@@ -282,19 +314,17 @@ pub(crate) fn collect(searcher: &Searcher, plan: &Plan<'_>) -> tantivy::Result<C
             },
         });
     };
-    // More than the limit: the density of hits in the documents gone through so far tells
-    // about how many there are, and so how large a sample gives about SAMPLE_TARGET hits.
-    let all: u64 = searcher
-        .segment_readers()
-        .iter()
-        .map(|r| u64::from(r.max_doc()))
-        .sum();
-    let expected = exact.hits as f64 * all as f64 / scanned.max(1) as f64;
-    let sampled = sample_pass(searcher, &*weight, expected, keep, plan.facets)?;
-    // There are more hits than the exact pass counted, whatever the sample says.
-    let total = (sampled.total.round() as usize).max(exact.hits);
+    // More than the limit. The documents gone through are counted exactly; the rest is
+    // sampled, unscored, with windows sized by the density of hits seen so far.
+    let density = exact.hits as f64 / stop.scanned.max(1) as f64;
+    let unscored = plan
+        .query
+        .weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let sampled = sample_pass(searcher, &*unscored, stop, density, plan.facets)?;
+    let total = exact.hits + sampled.total.round() as usize;
 
-    let mut candidates = sampled.best.sorted();
+    // The page is ranked among the hits counted exactly and every exact full-name match.
+    let mut candidates = exact.best.sorted();
     if let Some(names) = plan.exact_names {
         let names = names.weight(EnableScoring::enabled_from_searcher(searcher))?;
         let named = exact_pass(searcher, &*names, keep, false, None)?;
@@ -306,20 +336,23 @@ pub(crate) fn collect(searcher: &Searcher, plan: &Plan<'_>) -> tantivy::Result<C
     let ranked = if candidates.len() >= keep {
         candidates
     } else {
-        // A page beyond the sample: rank every hit.
+        // A page beyond those candidates: rank every hit.
         exact_pass(searcher, &*weight, keep, false, None)?
             .best
             .sorted()
+    };
+    let facets = if plan.facets {
+        let mut segments = exact.facets;
+        segments.extend(sampled.facets);
+        facets::merge(segments)
+    } else {
+        FacetCounts::default()
     };
     Ok(Collected {
         total,
         total_is_estimate: true,
         page: page(ranked, plan.offset, plan.limit),
-        facets: if plan.facets {
-            facets::merge(sampled.facets)
-        } else {
-            FacetCounts::default()
-        },
+        facets,
     })
 }
 
@@ -329,21 +362,24 @@ mod tests {
 
     #[test]
     fn windows_spread_over_the_segment_and_cover_the_fraction() {
-        let w = windows(1_000_000, 100, 0.01);
+        let w = windows(0, 1_000_000, 100, 0.01);
         assert_eq!(w.len(), 100);
         assert_eq!(w[0], (0, 100));
         assert_eq!(w[1], (10_000, 10_100));
         assert!(w.iter().all(|(s, e)| s < e && *e <= 1_000_000));
         let covered: u64 = w.iter().map(|(s, e)| e - s).sum();
         assert_eq!(covered, 10_000);
-        assert_eq!(windows(1_000, 100, 0.95), vec![(0, 1_000)]);
+        assert_eq!(windows(0, 1_000, 100, 0.95), vec![(0, 1_000)]);
+        assert_eq!(windows(500, 1_000, 100, 1.0), vec![(500, 1_000)]);
+        assert_eq!(windows(500, 1_000, 2, 0.1), vec![(500, 525), (750, 775)]);
+        assert!(windows(7, 7, 10, 0.5).is_empty());
         assert_eq!(
-            windows(10, 1_024, 0.5),
+            windows(0, 10, 1_024, 0.5),
             vec![(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)],
             "never more windows than documents to cover"
         );
-        assert_eq!(windows(10, 1_024, 1.0), vec![(0, 10)]);
-        assert_eq!(windows(100_000, 1_024, 0.001).len(), 100);
+        assert_eq!(windows(0, 10, 1_024, 1.0), vec![(0, 10)]);
+        assert_eq!(windows(0, 100_000, 1_024, 0.001).len(), 100);
     }
 
     #[test]
