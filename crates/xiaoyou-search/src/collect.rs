@@ -152,13 +152,37 @@ fn exact_pass(
         facets: Vec::new(),
         stopped: None,
     };
-    let mut scanned = 0u64;
+    let start = Stop {
+        segment: 0,
+        next_doc: 0,
+        scanned: 0,
+    };
+    go_on(searcher, weight, &mut pass, facets, limit, start)?;
+    Ok(pass)
+}
+
+/// Goes on with an exact pass from `from` (the start, or where it stopped).
+fn go_on(
+    searcher: &Searcher,
+    weight: &dyn Weight,
+    pass: &mut Exact,
+    facets: bool,
+    limit: Option<usize>,
+    from: Stop,
+) -> tantivy::Result<()> {
+    pass.stopped = None;
+    // Documents in the segments before the current one.
+    let mut before = from.scanned.saturating_sub(u64::from(from.next_doc));
     // Facet values are read once a segment is done, in batches.
     let mut docs = Vec::new();
-    for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
+    let readers = searcher.segment_readers();
+    for (ordinal, reader) in readers.iter().enumerate().skip(from.segment) {
         let mut scorer = weight.scorer(reader, 1.0)?;
         docs.clear();
         let mut doc = scorer.doc();
+        if ordinal == from.segment && doc < from.next_doc {
+            doc = scorer.seek(from.next_doc);
+        }
         while doc != TERMINATED {
             if is_alive(reader, doc) {
                 pass.hits += 1;
@@ -171,7 +195,7 @@ fn exact_pass(
                     pass.stopped = Some(Stop {
                         segment: ordinal,
                         next_doc: doc + 1,
-                        scanned: scanned + u64::from(doc) + 1,
+                        scanned: before + u64::from(doc) + 1,
                     });
                     break;
                 }
@@ -186,9 +210,9 @@ fn exact_pass(
         if pass.stopped.is_some() {
             break;
         }
-        scanned += u64::from(reader.max_doc());
+        before += u64::from(reader.max_doc());
     }
-    Ok(pass)
+    Ok(())
 }
 
 /// Windows `[start, end)` of document ids spread evenly over `[from, to)`, covering about
@@ -301,22 +325,33 @@ pub(crate) fn collect(searcher: &Searcher, plan: &Plan<'_>) -> tantivy::Result<C
         .weight(EnableScoring::enabled_from_searcher(searcher))?;
     let keep = plan.offset.saturating_add(plan.limit);
     let limit = (!plan.exact).then_some(EXACT_LIMIT);
-    let exact = exact_pass(searcher, &*weight, keep, plan.facets, limit)?;
+    let mut exact = exact_pass(searcher, &*weight, keep, plan.facets, limit)?;
+    let finish = |exact: Exact| Collected {
+        total: exact.hits,
+        total_is_estimate: false,
+        page: page(exact.best.sorted(), plan.offset, plan.limit),
+        facets: if plan.facets {
+            facets::merge(exact.facets)
+        } else {
+            FacetCounts::default()
+        },
+    };
     let Some(stop) = exact.stopped else {
-        return Ok(Collected {
-            total: exact.hits,
-            total_is_estimate: false,
-            page: page(exact.best.sorted(), plan.offset, plan.limit),
-            facets: if plan.facets {
-                facets::merge(exact.facets)
-            } else {
-                FacetCounts::default()
-            },
-        });
+        return Ok(finish(exact));
     };
     // More than the limit. The documents gone through are counted exactly; the rest is
     // sampled, unscored, with windows sized by the density of hits seen so far.
     let density = exact.hits as f64 / stop.scanned.max(1) as f64;
+    let all: u64 = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| u64::from(r.max_doc()))
+        .sum();
+    if density * all.saturating_sub(stop.scanned) as f64 <= SAMPLED_HITS as f64 {
+        // A sample would cover all that is left: count and rank the rest of the hits too.
+        go_on(searcher, &*weight, &mut exact, plan.facets, None, stop)?;
+        return Ok(finish(exact));
+    }
     let unscored = plan
         .query
         .weight(EnableScoring::disabled_from_searcher(searcher))?;

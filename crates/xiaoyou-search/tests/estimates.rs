@@ -107,6 +107,18 @@ fn below_the_limit_everything_is_exact() {
 }
 
 #[test]
+fn just_past_the_limit_what_is_left_is_counted_rather_than_sampled() {
+    // 6,001 王伟 among 12,001 records, evenly spread: at hit 5,001 about 2,000 records are
+    // left, with about 1,000 hits, fewer than a sample would draw.
+    let index = index(12_000);
+    let results = search(&index, "王伟", &Scope::everything(), false);
+    assert!(!results.total_is_estimate);
+    assert_eq!(results.total, 6_001);
+    assert_eq!(results.facets.count(Dim::School, "1|学校1"), 3_001);
+    assert_eq!(results.hits[0].name, "王伟");
+}
+
+#[test]
 fn above_the_limit_counts_are_estimated_close_to_the_truth() {
     let n = 60_000;
     let index = index(n);

@@ -615,7 +615,7 @@ async fn many_hits_are_shown_as_approximate() {
     let db = &t.db;
     let key = seeded(db, 100).await;
     let index = SearchIndex::in_memory(WriterOptions::default()).unwrap();
-    let docs: Vec<_> = (0..12_000).map(generated).collect();
+    let docs: Vec<_> = (0..30_000).map(generated).collect();
     index
         .add_records(&mut xiaoyou_search::analysis::Folder::default(), &docs)
         .unwrap();
@@ -645,7 +645,7 @@ async fn many_hits_are_shown_as_approximate() {
     );
     assert_eq!(many["total_is_estimate"], Value::Bool(true), "{many}");
     let total = many["total"].as_u64().unwrap();
-    assert!((5_000..=7_000).contains(&total), "about 6,000: {total}");
+    assert!((13_500..=16_500).contains(&total), "about 15,000: {total}");
     assert_eq!(many["hits"].as_array().unwrap().len(), 20);
     let page = get(&app, Some(&cookie), &format!("/search?q={}", url("王"))).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -673,14 +673,14 @@ async fn many_hits_are_shown_as_approximate() {
         .body,
     );
     assert_eq!(few["total_is_estimate"], Value::Bool(false), "{few}");
-    assert_eq!(few["total"].as_u64().unwrap(), 2_000);
+    assert_eq!(few["total"].as_u64().unwrap(), 5_000);
     let page = get(
         &app,
         Some(&cookie),
         &format!("/search?q={}&f={filter}", url("王")),
     )
     .await;
-    assert!(page.body.contains("共 2000 条学籍记录"), "{}", page.body);
+    assert!(page.body.contains("共 5000 条学籍记录"), "{}", page.body);
     assert!(!page.body.contains("约 "));
 }
 
