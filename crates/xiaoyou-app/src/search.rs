@@ -122,6 +122,7 @@ pub fn search(
                 offset: (page - 1) * per_page,
                 limit: per_page,
                 facets: true,
+                exact: false,
             },
             actor.scope(Action::View),
         )
@@ -387,6 +388,8 @@ pub async fn export_segment(
                 offset: 0,
                 limit: EXPORT_LIMIT,
                 facets: false,
+                // An export lists real rows, not a sample: every hit is ranked.
+                exact: true,
             },
             actor.scope(Action::Export),
         )

@@ -4,21 +4,29 @@
 //! forms to ASCII, traditional characters to simplified, lower case. Then three analyses:
 //!
 //! - `zh_gram`: every Han character is a token of its own, every run of letters or digits is
-//!   one token, positions consecutive. A query is a phrase of these tokens, so a two-character
-//!   query (王伟) matches inside a longer name (王伟国), which jieba alone would miss: it keeps
-//!   王伟国 as one word.
-//! - `zh_word`: jieba words (search mode) of employers, titles and majors, used to rank
-//!   whole-word matches higher; names are kept whole instead (`whole`), which ranks an exact
-//!   full name first and costs far less to index than segmenting every name.
+//!   one token, positions consecutive. A single character is a term of this field; a word
+//!   mixing Han characters with letters or digits (`2008级`) is a phrase of these tokens.
+//! - `zh_bigram`: each adjacent pair of Han characters is one token (`王伟国` → `王伟 伟国`),
+//!   positions consecutive. A query of two or more Han characters is a phrase of its bigrams
+//!   (a single term for two characters), so 王伟 matches inside 王伟国 (jieba would keep
+//!   王伟国 as one word and miss it) but not 王国伟, and the postings intersected are those of
+//!   rare pairs instead of frequent single characters.
+//! - `whole`: the whole folded name as one token, so an exact full name ranks first.
 //! - `py`: pinyin of names, the full reading run together (`wangwei`) and the initials
 //!   (`ww`), so Latin input finds Han names.
 
+use crate::token_cache::FastHash;
+use crate::token_cache::{Cached, SliceStream};
 use std::collections::HashMap;
-use tantivy::tokenizer::{LowerCaser, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use xiaoyou_text::fold::{fold_char, is_invisible};
 
 pub const GRAM: &str = "zh_gram";
-pub const WORD: &str = "zh_word";
+pub const BIGRAM: &str = "zh_bigram";
+/// `zh_gram` and `zh_bigram` with a per-thread token cache ([`crate::token_cache`]), for
+/// fields whose values repeat across documents (schools, colleges, employers …).
+pub const GRAM_CACHED: &str = "zh_gram_cached";
+pub const BIGRAM_CACHED: &str = "zh_bigram_cached";
 pub const PINYIN: &str = "py";
 /// The whole folded value as one token (names: an exact full-name match ranks first).
 pub const WHOLE: &str = "whole";
@@ -48,7 +56,7 @@ pub fn fold_one(c: char) -> char {
 /// class, employer, city names): OpenCC is the costliest step of building a document.
 #[derive(Debug, Default)]
 pub struct Folder {
-    cache: HashMap<String, String>,
+    cache: HashMap<String, String, FastHash>,
 }
 
 impl Folder {
@@ -97,6 +105,61 @@ pub fn gram_tokens(folded: &str) -> Vec<String> {
         tokens.push(run);
     }
     tokens
+}
+
+/// The `zh_bigram` tokens of already folded text: each adjacent pair of Han characters, in
+/// order. Characters of different runs (separated by anything not Han) never pair.
+pub fn bigram_tokens_into(folded: &str, out: &mut Vec<Token>) {
+    out.clear();
+    let mut previous: Option<(usize, char)> = None;
+    let mut position = 0;
+    for (offset, c) in folded.char_indices() {
+        if !is_han(c) {
+            previous = None;
+            continue;
+        }
+        if let Some((from, first)) = previous {
+            let mut text = String::with_capacity(first.len_utf8() + c.len_utf8());
+            text.push(first);
+            text.push(c);
+            out.push(Token {
+                offset_from: from,
+                offset_to: offset + c.len_utf8(),
+                position,
+                text,
+                position_length: 1,
+            });
+            position += 1;
+        }
+        previous = Some((offset, c));
+    }
+}
+
+/// The bigrams of a folded word, as query terms.
+pub fn bigrams(folded: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    bigram_tokens_into(folded, &mut tokens);
+    tokens.into_iter().map(|t| t.text).collect()
+}
+
+/// Whether a folded word is Han characters only.
+pub fn is_han_word(word: &str) -> bool {
+    !word.is_empty() && word.chars().all(is_han)
+}
+
+/// Adjacent pairs of Han characters (see [`bigram_tokens_into`]).
+#[derive(Debug, Clone, Default)]
+pub struct BigramTokenizer {
+    tokens: Vec<Token>,
+}
+
+impl Tokenizer for BigramTokenizer {
+    type TokenStream<'a> = SliceStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SliceStream<'a> {
+        bigram_tokens_into(text, &mut self.tokens);
+        SliceStream::new(&mut self.tokens)
+    }
 }
 
 /// Separates the values of one field (school, college, employer …) in a joined text: the
@@ -187,24 +250,12 @@ impl TokenStream for GramStream<'_> {
 pub fn register(index: &tantivy::Index) {
     let tokenizers = index.tokenizers();
     tokenizers.register(GRAM, GramTokenizer::default());
-    tokenizers.register(
-        WORD,
-        TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
-            .filter(LowerCaser)
-            .build(),
-    );
-    tokenizers.register(
-        WHOLE,
-        TextAnalyzer::builder(tantivy::tokenizer::RawTokenizer::default())
-            .filter(LowerCaser)
-            .build(),
-    );
-    tokenizers.register(
-        PINYIN,
-        TextAnalyzer::builder(tantivy::tokenizer::WhitespaceTokenizer::default())
-            .filter(LowerCaser)
-            .build(),
-    );
+    tokenizers.register(BIGRAM, BigramTokenizer::default());
+    tokenizers.register(GRAM_CACHED, Cached::new(GramTokenizer::default()));
+    tokenizers.register(BIGRAM_CACHED, Cached::new(BigramTokenizer::default()));
+    // Names and their pinyin are folded (lower case) before they reach the index.
+    tokenizers.register(WHOLE, tantivy::tokenizer::RawTokenizer::default());
+    tokenizers.register(PINYIN, tantivy::tokenizer::WhitespaceTokenizer::default());
 }
 
 /// The pinyin tokens of a name: the full reading run together and the initials
@@ -320,6 +371,29 @@ mod tests {
             ]
         );
         assert_eq!(gram_tokens("机械1班"), vec!["机", "械", "1", "班"]);
+    }
+
+    #[test]
+    fn bigrams_pair_adjacent_han_characters_only() {
+        let mut tokenizer = BigramTokenizer::default();
+        let mut stream = tokenizer.token_stream("王伟国 ab中联重科1班");
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push((stream.token().text.clone(), stream.token().position));
+        }
+        assert_eq!(
+            out,
+            vec![
+                ("王伟".into(), 0),
+                ("伟国".into(), 1),
+                ("中联".into(), 2),
+                ("联重".into(), 3),
+                ("重科".into(), 4)
+            ]
+        );
+        assert_eq!(bigrams("王伟"), vec!["王伟"]);
+        assert!(bigrams("王").is_empty());
+        assert!(is_han_word("王伟") && !is_han_word("2008级") && !is_han_word(""));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Documents: one per study record of a live person (person-level data copied onto each, so
 //! that scope and facets work per study record), one per enterprise.
 
-use crate::analysis::{Folder, VALUE_SEPARATOR, fold, folded_name_pinyin};
+use crate::analysis::{Folder, fold, folded_name_pinyin};
 use crate::schema::{Dim, Fields, KIND_ENTERPRISE, KIND_RECORD};
 use tantivy::TantivyDocument;
 use xiaoyou_core::{ContactKind, EnterpriseTag, StudyLevel, TalentCategory};
@@ -62,40 +62,34 @@ pub fn record(fields: &Fields, folder: &mut Folder, doc: &RecordDoc) -> TantivyD
 
     let name = fold(&doc.name);
     d.add_text(fields.name_gram, &name);
+    d.add_text(fields.name_bi, &name);
     d.add_text(fields.name_word, &name);
     d.add_text(fields.name_py, folded_name_pinyin(&name));
     d.add_text(fields.name, &doc.name);
 
-    let mut grams = String::with_capacity(256);
-    let mut words = String::with_capacity(128);
-    let mut text = |value: &str, word: bool| {
+    // Each value is a value of its own in the text fields: tantivy leaves a position free
+    // between values, so a phrase never spans two of them, and the token cache of the
+    // indexing thread sees the repeated value (a school, an employer) whole.
+    let mut text = |value: &str| {
         let folded = folder.fold(value);
-        if !grams.is_empty() {
-            grams.push(VALUE_SEPARATOR);
-        }
-        grams.push_str(&folded);
-        if word {
-            if !words.is_empty() {
-                words.push(VALUE_SEPARATOR);
-            }
-            words.push_str(&folded);
-        }
+        d.add_text(fields.text_gram, &folded);
+        d.add_text(fields.text_bi, &folded);
     };
-    text(&doc.school_name, false);
+    text(&doc.school_name);
     if let Some(name) = &doc.college_name {
-        text(name, false);
+        text(name);
     }
     if let Some(name) = &doc.major_name {
-        text(name, true);
+        text(name);
     }
     if let Some(name) = &doc.class_name {
-        text(name, false);
+        text(name);
     }
     if let Some(name) = &doc.employer {
-        text(name, true);
+        text(name);
     }
     if let Some(name) = &doc.title {
-        text(name, true);
+        text(name);
     }
     let city = doc
         .city
@@ -103,20 +97,18 @@ pub fn record(fields: &Fields, folder: &mut Folder, doc: &RecordDoc) -> TantivyD
         .map(city_label)
         .filter(|c| !c.is_empty());
     if let Some(city) = &city {
-        text(city, false);
+        text(city);
     }
     if let Some(name) = &doc.industry {
-        text(name, false);
+        text(name);
     }
     let talent = doc.talent.as_deref().map(talent_label);
     if let Some(label) = &talent {
-        text(label, false);
+        text(label);
     }
     if let Some(year) = doc.graduation_year {
-        text(&format!("{year}届"), false);
+        text(&format!("{year}届"));
     }
-    d.add_text(fields.text_gram, &grams);
-    d.add_text(fields.text_word, &words);
 
     if let Some(f) = facet(Dim::School) {
         d.add_text(f, facet_value(doc.school, &doc.school_name));
@@ -180,6 +172,7 @@ pub fn enterprise(fields: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
     d.add_u64(fields.enterprise, doc.id.max(0) as u64);
     let name = fold(&doc.name);
     d.add_text(fields.name_gram, &name);
+    d.add_text(fields.name_bi, &name);
     d.add_text(fields.name_word, &name);
     d.add_text(fields.name, &doc.name);
     let tags: Vec<String> = doc
@@ -205,9 +198,10 @@ pub fn enterprise(fields: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
         .chain(tags.iter().cloned())
         .map(|v| fold(&v))
         .collect();
-    let joined = values.join(&VALUE_SEPARATOR.to_string());
-    d.add_text(fields.text_gram, &joined);
-    d.add_text(fields.text_word, &joined);
+    for value in &values {
+        d.add_text(fields.text_gram, value);
+        d.add_text(fields.text_bi, value);
+    }
     if let Some(v) = &doc.credit_code {
         d.add_text(fields.credit_code, v);
     }

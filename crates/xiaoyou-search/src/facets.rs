@@ -1,14 +1,14 @@
-//! Facet counts: for every matching document, the value of each facet dimension, read from
-//! its dictionary-encoded fast column and counted per term ordinal, then merged across
-//! segments by value. Counts come from the same query as the hits, so they never include a
-//! document outside the actor's scope.
+//! Facet counts: for every counted document, the value of each facet dimension, read from its
+//! dictionary-encoded fast column and counted per term ordinal, then merged across segments by
+//! value. Counts come from the same query as the hits, so they never include a document
+//! outside the actor's scope. When the hits are counted from a sample (see `collect.rs`), each
+//! segment's counts are scaled up by the share of the segment the sample covered.
 
 use crate::schema::{Dim, facet_label};
 use serde::Serialize;
 use std::collections::HashMap;
-use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{DocId, SegmentReader};
 
 /// One value of a dimension with its count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,97 +50,34 @@ impl FacetCounts {
     }
 }
 
-pub struct FacetCountsCollector;
+/// Per dimension, counts by value (scaled when counted from a sample).
+pub(crate) type SegmentCounts = Vec<(Dim, HashMap<String, f64>)>;
 
-pub struct FacetSegment {
+/// Counts of one segment, per term ordinal of each dimension's column.
+pub(crate) struct SegmentFacets {
     columns: Vec<(Dim, Option<StrColumn>, Vec<u32>)>,
-    ords: Vec<Option<u64>>,
 }
 
-/// Per dimension, counts by value.
-pub type SegmentCounts = Vec<(Dim, HashMap<String, u64>)>;
-
-impl Collector for FacetCountsCollector {
-    type Fruit = FacetCounts;
-    type Child = FacetSegment;
-
-    fn for_segment(
-        &self,
-        _segment: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<FacetSegment> {
+impl SegmentFacets {
+    pub(crate) fn new(reader: &SegmentReader) -> tantivy::Result<SegmentFacets> {
         let mut columns = Vec::with_capacity(Dim::ALL.len());
         for dim in Dim::ALL {
             let column = reader.fast_fields().str(dim.column())?;
             let size = column.as_ref().map_or(0, |c| c.num_terms());
             columns.push((dim, column, vec![0u32; size]));
         }
-        Ok(FacetSegment {
-            columns,
-            ords: Vec::new(),
-        })
+        Ok(SegmentFacets { columns })
     }
 
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, segments: Vec<SegmentCounts>) -> tantivy::Result<FacetCounts> {
-        let mut merged: Vec<(Dim, HashMap<String, u64>)> =
-            Dim::ALL.iter().map(|d| (*d, HashMap::new())).collect();
-        for segment in segments {
-            for (dim, counts) in segment {
-                if let Some((_, target)) = merged.iter_mut().find(|(d, _)| *d == dim) {
-                    for (value, count) in counts {
-                        *target.entry(value).or_insert(0) += count;
-                    }
-                }
-            }
-        }
-        let dims = merged
-            .into_iter()
-            .map(|(dim, counts)| {
-                let mut values: Vec<FacetValue> = counts
-                    .into_iter()
-                    .map(|(value, count)| FacetValue {
-                        label: facet_label(&value).to_owned(),
-                        value,
-                        count,
-                    })
-                    .collect();
-                if dim == Dim::Year {
-                    values.sort_by(|a, b| b.value.cmp(&a.value));
-                } else {
-                    values.sort_by(|a, b| b.count.cmp(&a.count).then(a.label.cmp(&b.label)));
-                }
-                (dim, values)
-            })
-            .collect();
-        Ok(FacetCounts { dims })
-    }
-}
-
-impl SegmentCollector for FacetSegment {
-    type Fruit = SegmentCounts;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        for (_, column, counts) in &mut self.columns {
-            if let Some(column) = column
-                && let Some(ord) = column.ords().first(doc)
-                && let Some(slot) = counts.get_mut(ord as usize)
-            {
-                *slot += 1;
-            }
-        }
-    }
-
-    fn collect_block(&mut self, docs: &[DocId]) {
-        let ords = &mut self.ords;
-        ords.clear();
-        ords.resize(docs.len(), None);
+    /// Counts the values of these documents (ascending ids), read from each column in one
+    /// batch.
+    pub(crate) fn add_all(&mut self, docs: &[DocId]) {
+        let mut ords = Vec::with_capacity(docs.len());
         for (_, column, counts) in &mut self.columns {
             let Some(column) = column else { continue };
-            column.ords().first_vals(docs, ords);
+            ords.clear();
+            ords.resize(docs.len(), None);
+            column.ords().first_vals(docs, &mut ords);
             for ord in ords.iter().flatten() {
                 if let Some(slot) = counts.get_mut(*ord as usize) {
                     *slot += 1;
@@ -149,7 +86,8 @@ impl SegmentCollector for FacetSegment {
         }
     }
 
-    fn harvest(self) -> SegmentCounts {
+    /// The counts by value, each multiplied by `scale`.
+    pub(crate) fn harvest(self, scale: f64) -> SegmentCounts {
         self.columns
             .into_iter()
             .map(|(dim, column, counts)| {
@@ -162,7 +100,7 @@ impl SegmentCollector for FacetSegment {
                         }
                         text.clear();
                         if column.ord_to_str(ord as u64, &mut text).unwrap_or(false) {
-                            values.insert(text.clone(), u64::from(count));
+                            values.insert(text.clone(), f64::from(count) * scale);
                         }
                     }
                 }
@@ -170,4 +108,40 @@ impl SegmentCollector for FacetSegment {
             })
             .collect()
     }
+}
+
+/// Adds up the segments' counts by value and sorts each dimension (years newest first, the
+/// others by count, then label).
+pub(crate) fn merge(segments: Vec<SegmentCounts>) -> FacetCounts {
+    let mut merged: Vec<(Dim, HashMap<String, f64>)> =
+        Dim::ALL.iter().map(|d| (*d, HashMap::new())).collect();
+    for segment in segments {
+        for (dim, counts) in segment {
+            if let Some((_, target)) = merged.iter_mut().find(|(d, _)| *d == dim) {
+                for (value, count) in counts {
+                    *target.entry(value).or_insert(0.0) += count;
+                }
+            }
+        }
+    }
+    let dims = merged
+        .into_iter()
+        .map(|(dim, counts)| {
+            let mut values: Vec<FacetValue> = counts
+                .into_iter()
+                .map(|(value, count)| FacetValue {
+                    label: facet_label(&value).to_owned(),
+                    value,
+                    count: count.round().max(1.0) as u64,
+                })
+                .collect();
+            if dim == Dim::Year {
+                values.sort_by(|a, b| b.value.cmp(&a.value));
+            } else {
+                values.sort_by(|a, b| b.count.cmp(&a.count).then(a.label.cmp(&b.label)));
+            }
+            (dim, values)
+        })
+        .collect();
+    FacetCounts { dims }
 }

@@ -2,16 +2,17 @@
 //! applying changes, searching it.
 
 use crate::analysis::{self, Folder, highlight};
+use crate::collect::{self, Plan};
 use crate::docs;
 use crate::error::{SearchError, SearchResult};
-use crate::facets::{FacetCounts, FacetCountsCollector};
+use crate::facets::FacetCounts;
 use crate::query::{self, Target};
 use crate::schema::{self, Dim, Fields, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use tantivy::collector::{Count, TopDocs};
 use tantivy::schema::Value;
+use tantivy::tokenizer::TokenStream;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use xiaoyou_core::Scope;
 use xiaoyou_store::Db;
@@ -44,6 +45,10 @@ pub struct Gap {
 pub struct WriterOptions {
     pub threads: usize,
     pub heap_bytes: usize,
+    /// A build from scratch: no segment merges while documents are added (they would compete
+    /// with indexing for the same cores). The large segments a bulk writer leaves are merged
+    /// later, if at all, by the writer that follows the feed.
+    pub bulk: bool,
 }
 
 impl Default for WriterOptions {
@@ -51,6 +56,18 @@ impl Default for WriterOptions {
         WriterOptions {
             threads: 1,
             heap_bytes: 64 * 1024 * 1024,
+            bulk: false,
+        }
+    }
+}
+
+impl WriterOptions {
+    /// For a build from scratch on a machine of its own (`search reindex`, benchmarks).
+    pub fn bulk(heap_bytes: usize) -> WriterOptions {
+        WriterOptions {
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8)),
+            heap_bytes,
+            bulk: true,
         }
     }
 }
@@ -126,11 +143,18 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Whether to count facets (suggestions and exports do not need them).
     pub facets: bool,
+    /// Count and rank every hit, however many (exports). Otherwise a search with more than
+    /// [`EXACT_LIMIT`](crate::collect::EXACT_LIMIT) hits estimates its total and facet counts
+    /// from a sample.
+    pub exact: bool,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct SearchResults {
     pub total: usize,
+    /// Whether `total` and the facet counts are estimated from a sample (shown as
+    /// approximate); always within the actor's scope either way.
+    pub total_is_estimate: bool,
     pub hits: Vec<Hit>,
     pub facets: FacetCounts,
 }
@@ -201,7 +225,11 @@ impl SearchIndex {
     ) -> SearchResult<SearchIndex> {
         analysis::register(&index);
         let fields = fields_of(&index)?;
-        let writer = index.writer_with_num_threads(options.threads, options.heap_bytes)?;
+        let writer: IndexWriter =
+            index.writer_with_num_threads(options.threads, options.heap_bytes)?;
+        if options.bulk {
+            writer.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+        }
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -323,6 +351,51 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Where indexing work goes: for each indexed field, the terms these documents give it
+    /// (tokens for analysed text, one per value otherwise), in schema order.
+    pub fn token_profile<'a>(
+        &self,
+        folder: &mut Folder,
+        docs: impl IntoIterator<Item = &'a RecordDoc>,
+    ) -> SearchResult<Vec<(String, u64)>> {
+        let searcher = self.reader.searcher();
+        let index = searcher.index();
+        let schema = index.schema();
+        let mut fields = Vec::new();
+        for (field, entry) in schema.fields() {
+            if !entry.is_indexed() {
+                continue;
+            }
+            let analyzer = match entry.field_type() {
+                tantivy::schema::FieldType::Str(_) => Some(index.tokenizer_for_field(field)?),
+                _ => None,
+            };
+            fields.push((field, entry.name().to_owned(), analyzer, 0u64));
+        }
+        for doc in docs {
+            let document = docs::record(&self.fields, folder, doc);
+            for (field, value) in document.field_values() {
+                let Some((_, _, analyzer, count)) = fields.iter_mut().find(|(f, ..)| *f == field)
+                else {
+                    continue;
+                };
+                match (analyzer, value.as_str()) {
+                    (Some(analyzer), Some(text)) => {
+                        let mut stream = analyzer.token_stream(text);
+                        while stream.advance() {
+                            *count += 1;
+                        }
+                    }
+                    _ => *count += 1,
+                }
+            }
+        }
+        Ok(fields
+            .into_iter()
+            .map(|(_, name, _, count)| (name, count))
+            .collect())
+    }
+
     /// Documents in the index.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
@@ -402,35 +475,38 @@ impl SearchIndex {
     /// Runs a search within a scope.
     pub fn search(&self, request: &SearchRequest, scope: &Scope) -> SearchResult<SearchResults> {
         let searcher = self.reader.searcher();
-        let query = query::build(
+        let built = query::build(
             &self.fields,
             request.target,
             &request.text,
             &request.filters,
             scope,
         );
-        let limit = request.limit.clamp(1, 10_000);
-        let top = TopDocs::with_limit(limit)
-            .and_offset(request.offset)
-            .order_by_score();
-        let (top, total) = searcher.search(&*query, &(top, Count))?;
-        // Facets in a second pass that needs no scores: tantivy then hands the collector
-        // blocks of documents, read from the fast columns in batches.
-        let facets = if request.facets && total > 0 {
-            searcher.search(&*query, &FacetCountsCollector)?
-        } else if request.facets {
+        let collected = collect::collect(
+            &searcher,
+            &Plan {
+                query: &*built.query,
+                exact_names: built.exact_names.as_deref(),
+                offset: request.offset,
+                limit: request.limit.clamp(1, 10_000),
+                facets: request.facets,
+                exact: request.exact,
+            },
+        )?;
+        let facets = if request.facets && collected.total == 0 {
             FacetCounts::empty()
         } else {
-            FacetCounts::default()
+            collected.facets
         };
         let terms = highlight_terms(&request.text);
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
+        let mut hits = Vec::with_capacity(collected.page.len());
+        for (score, address) in collected.page {
             let doc: TantivyDocument = searcher.doc(address)?;
             hits.push(self.hit(&doc, score, &terms));
         }
         Ok(SearchResults {
-            total,
+            total: collected.total,
+            total_is_estimate: collected.total_is_estimate,
             hits,
             facets,
         })

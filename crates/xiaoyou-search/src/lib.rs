@@ -6,6 +6,7 @@
 //! never include a document outside it.
 
 pub mod analysis;
+pub mod collect;
 pub mod docs;
 pub mod error;
 pub mod facets;
@@ -13,6 +14,7 @@ pub mod follow;
 pub mod index;
 pub mod query;
 pub mod schema;
+pub mod token_cache;
 
 pub use error::{SearchError, SearchResult};
 pub use facets::{FacetCounts, FacetValue};

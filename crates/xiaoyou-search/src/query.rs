@@ -1,11 +1,11 @@
 //! Turning what a user typed, the facet filters and the actor's scope into one tantivy query.
 //! Users never reach tantivy's query syntax: their words become term and phrase queries.
 
-use crate::analysis::{fold, gram_tokens, is_latin_word};
+use crate::analysis::{bigrams, fold, gram_tokens, is_han_word, is_latin_word};
 use crate::schema::{Dim, Fields, KIND_ENTERPRISE, KIND_RECORD};
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery,
     TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
@@ -62,15 +62,46 @@ fn boost(query: Box<dyn Query>, factor: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(query, factor))
 }
 
-/// One word: must match somewhere; whole-word (jieba) and name matches rank higher.
+/// Added to the score of a document whose whole name is one of the query's words: far above
+/// any text score, so exact full names always come first.
+pub const EXACT_NAME_BONUS: f32 = 1_000.0;
+
+/// One word in one pair of fields: two or more Han characters are a phrase of their bigrams
+/// (one term for two characters); a single character, a run of letters or digits, or a word
+/// mixing them is a phrase of single-character tokens (one term for a single token).
+fn text_match(gram: Field, bigram: Field, word: &str, tokens: &[String]) -> Box<dyn Query> {
+    if tokens.len() >= 2 && is_han_word(word) {
+        return grams(bigram, &bigrams(word));
+    }
+    grams(gram, tokens)
+}
+
+/// The clause that lifts exact full-name matches of a word to the top.
+fn exact_name(fields: &Fields, word: &str) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(
+        term(fields.name_word, word),
+        EXACT_NAME_BONUS,
+    ))
+}
+
+/// One word: must match somewhere; exact full names first, then name matches.
 fn word_query(fields: &Fields, word: &str) -> Box<dyn Query> {
     let tokens = gram_tokens(word);
     if tokens.is_empty() {
         return Box::new(EmptyQuery);
     }
     let mut any: Vec<(Occur, Box<dyn Query>)> = vec![
-        (Occur::Should, boost(grams(fields.name_gram, &tokens), 3.0)),
-        (Occur::Should, grams(fields.text_gram, &tokens)),
+        (
+            Occur::Should,
+            boost(
+                text_match(fields.name_gram, fields.name_bi, word, &tokens),
+                3.0,
+            ),
+        ),
+        (
+            Occur::Should,
+            text_match(fields.text_gram, fields.text_bi, word, &tokens),
+        ),
     ];
     if is_latin_word(word) {
         any.push((Occur::Should, boost(term(fields.name_py, word), 2.5)));
@@ -82,15 +113,10 @@ fn word_query(fields: &Fields, word: &str) -> Box<dyn Query> {
             }
         }
     }
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-        vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
-    if tokens.len() > 1 {
-        // Whole-word matches (jieba) score higher than the same characters scattered in a
-        // longer word.
-        clauses.push((Occur::Should, boost(term(fields.name_word, word), 2.0)));
-        clauses.push((Occur::Should, term(fields.text_word, word)));
-    }
-    Box::new(BooleanQuery::new(clauses))
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, Box::new(BooleanQuery::new(any))),
+        (Occur::Should, exact_name(fields, word)),
+    ]))
 }
 
 /// The scope as a filter over study records: school, college, class or person terms. `None`
@@ -130,6 +156,13 @@ pub fn scope_filter(fields: &Fields, scope: &Scope) -> Option<Box<dyn Query>> {
     Some(Box::new(BooleanQuery::new(any)))
 }
 
+/// A search's query, and the same query narrowed to documents whose whole name is one of the
+/// words (ranked first; looked up on their own when the hits are counted from a sample).
+pub struct Built {
+    pub query: Box<dyn Query>,
+    pub exact_names: Option<Box<dyn Query>>,
+}
+
 /// The whole query: target kind, scope, filters (OR within a dimension, AND across), words.
 pub fn build(
     fields: &Fields,
@@ -137,7 +170,7 @@ pub fn build(
     text: &str,
     filters: &[(Dim, String)],
     scope: &Scope,
-) -> Box<dyn Query> {
+) -> Built {
     let kind = match target {
         Target::Records => KIND_RECORD,
         Target::Enterprises => KIND_ENTERPRISE,
@@ -179,9 +212,26 @@ pub fn build(
     for word in &words {
         clauses.push((Occur::Must, word_query(fields, word)));
     }
-    if words.is_empty() {
-        // Filters alone: every document passes the text part, scored alike.
-        clauses.push((Occur::Should, Box::new(AllQuery)));
+    let query = BooleanQuery::new(clauses);
+    let exact_names = (!words.is_empty()).then(|| {
+        let names: Vec<(Occur, Box<dyn Query>)> = words
+            .iter()
+            .map(|w| (Occur::Should, term(fields.name_word, w)))
+            .collect();
+        // The name clause scores nothing: these documents keep the main query's scores.
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, Box::new(query.clone())),
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(BooleanQuery::new(names)),
+                    0.0,
+                )),
+            ),
+        ])) as Box<dyn Query>
+    });
+    Built {
+        query: Box::new(query),
+        exact_names,
     }
-    Box::new(BooleanQuery::new(clauses))
 }

@@ -1,12 +1,12 @@
 //! The index's fields. Bump [`SCHEMA_VERSION`] whenever fields or analysis change: an index
 //! written by another version is rebuilt on start.
 
-use crate::analysis::{GRAM, PINYIN, WHOLE, WORD};
+use crate::analysis::{BIGRAM, BIGRAM_CACHED, GRAM, GRAM_CACHED, PINYIN, WHOLE};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// One facet dimension: a raw, fast string field whose values are `id|name` for organisation
 /// nodes and the label itself otherwise.
@@ -97,10 +97,11 @@ pub struct Fields {
     pub class_id: Field,
     pub facets: Vec<(Dim, Field)>,
     pub name_gram: Field,
+    pub name_bi: Field,
     pub name_word: Field,
     pub name_py: Field,
     pub text_gram: Field,
-    pub text_word: Field,
+    pub text_bi: Field,
     // Stored for display.
     pub name: Field,
     pub school_name: Field,
@@ -147,10 +148,11 @@ pub fn build() -> (Schema, Fields) {
         .map(|dim| (dim, b.add_text_field(dim.field_name(), STRING | FAST)))
         .collect();
     let name_gram = b.add_text_field("name_gram", analysed(GRAM, true));
+    let name_bi = b.add_text_field("name_bi", analysed(BIGRAM, true));
     let name_word = b.add_text_field("name_word", analysed(WHOLE, false));
     let name_py = b.add_text_field("name_py", analysed(PINYIN, false));
-    let text_gram = b.add_text_field("text_gram", analysed(GRAM, true));
-    let text_word = b.add_text_field("text_word", analysed(WORD, false));
+    let text_gram = b.add_text_field("text_gram", analysed(GRAM_CACHED, true));
+    let text_bi = b.add_text_field("text_bi", analysed(BIGRAM_CACHED, true));
     let name = b.add_text_field("name", STORED);
     let school_name = b.add_text_field("school_name", STORED);
     let college_name = b.add_text_field("college_name", STORED);
@@ -176,10 +178,11 @@ pub fn build() -> (Schema, Fields) {
         class_id,
         facets,
         name_gram,
+        name_bi,
         name_word,
         name_py,
         text_gram,
-        text_word,
+        text_bi,
         name,
         school_name,
         college_name,

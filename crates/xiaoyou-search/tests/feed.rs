@@ -12,6 +12,7 @@ use xiaoyou_core::{
     Scope, SourceId, StudyLevel,
 };
 use xiaoyou_search::follow::open_or_rebuild;
+use xiaoyou_search::schema::SCHEMA_VERSION;
 use xiaoyou_search::{Dim, Opened, SearchIndex, SearchRequest, Target, WriterOptions};
 use xiaoyou_store::identity::{self, MergeKind, PlannedMerge};
 use xiaoyou_store::org::{self, NewClass, NewSchool};
@@ -444,10 +445,70 @@ async fn a_missing_or_damaged_index_is_rebuilt(t: &TestDb) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An index written by an earlier version (its cursor names the old schema version, or its
+/// fields differ from this version's) is cleared and rebuilt with the current fields.
+async fn an_index_of_an_older_version_is_rebuilt(t: &TestDb) {
+    let db = &t.db;
+    let org = seed_org(db).await;
+    add_person(
+        db,
+        &org,
+        "欧阳振华",
+        org.school_a,
+        org.college_a,
+        2008,
+        None,
+    )
+    .await;
+    let dir = scratch_dir("older");
+    let index = open_or_rebuild(&dir, db).await.unwrap();
+    assert_eq!(found(&index, "振华", &Scope::everything()).len(), 1);
+    drop(index);
+
+    // The cursor says the index was written by the previous schema version.
+    let cursor = std::fs::read_to_string(dir.join("cursor.json")).unwrap();
+    let mut cursor: serde_json::Value = serde_json::from_str(&cursor).unwrap();
+    assert_eq!(cursor["schema"], SCHEMA_VERSION);
+    cursor["schema"] = serde_json::json!(SCHEMA_VERSION - 1);
+    std::fs::write(dir.join("cursor.json"), cursor.to_string()).unwrap();
+    let (index, state) = SearchIndex::open(&dir, WriterOptions::default()).unwrap();
+    assert_eq!(state, Opened::Unreadable("索引由其他版本写入".into()));
+    assert_eq!(index.num_docs(), 0, "the old index is cleared");
+    assert_eq!(index.cursor().schema, SCHEMA_VERSION);
+    drop(index);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // An index as the previous version laid it out (single characters and jieba words, no
+    // bigram fields), with its cursor: opened by this version, it is rebuilt from the database.
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut old = tantivy::schema::Schema::builder();
+    let name_gram = old.add_text_field("name_gram", tantivy::schema::TEXT);
+    old.add_text_field("text_word", tantivy::schema::TEXT);
+    let old = tantivy::Index::create_in_dir(&dir, old.build()).unwrap();
+    let mut writer: tantivy::IndexWriter = old.writer_with_num_threads(1, 15_000_000).unwrap();
+    writer
+        .add_document(tantivy::doc!(name_gram => "欧 阳 振 华"))
+        .unwrap();
+    writer.commit().unwrap();
+    drop(writer);
+    std::fs::write(
+        dir.join("cursor.json"),
+        serde_json::json!({ "schema": SCHEMA_VERSION - 1, "seq": 0, "gaps": [] }).to_string(),
+    )
+    .unwrap();
+    let index = open_or_rebuild(&dir, db).await.unwrap();
+    assert_eq!(found(&index, "振华", &Scope::everything()).len(), 1);
+    assert_eq!(found(&index, "欧阳振华", &Scope::everything()).len(), 1);
+    assert_eq!(index.cursor().schema, SCHEMA_VERSION);
+    drop(index);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 backend_tests!(
     rebuild_then_follow_writes,
     a_second_instance_follows_the_same_feed,
-    a_missing_or_damaged_index_is_rebuilt
+    a_missing_or_damaged_index_is_rebuilt,
+    an_index_of_an_older_version_is_rebuilt
 );
 
 /// On PostgreSQL a transaction that took a lower sequence number can commit after one that

@@ -579,6 +579,111 @@ async fn segments_are_rerun_in_the_runners_scope(t: &TestDb) {
     assert!(!list.body.contains("湖南城院校友"));
 }
 
+/// Record `i` of a large generated index: every other one a 王, the rest 李.
+fn generated(i: i64) -> xiaoyou_store::search::RecordDoc {
+    let school = 1 + i % 3;
+    xiaoyou_store::search::RecordDoc {
+        record: i + 1,
+        person: i + 1,
+        school,
+        college: Some(school * 10),
+        major: Some(school * 100),
+        class: None,
+        level: "bachelor".into(),
+        enrolment_year: Some(2004),
+        graduation_year: Some(2008 + (i % 4) as i32),
+        name: if i % 2 == 0 { "王小明" } else { "李小红" }.into(),
+        gender: None,
+        school_name: format!("第{school}学校"),
+        college_name: Some("机械学院".into()),
+        major_name: Some("机械工程".into()),
+        class_name: None,
+        employer: Some("中联重科股份有限公司".into()),
+        title: None,
+        city: Some("长沙市".into()),
+        industry: None,
+        talent: None,
+        mobile: None,
+    }
+}
+
+/// More hits than are counted exactly: the page says 约 N for the total and for the facet
+/// counts, the API flags the total as an estimate; a narrow search stays exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_hits_are_shown_as_approximate() {
+    let t = TestDb::sqlite().await;
+    let db = &t.db;
+    let key = seeded(db, 100).await;
+    let index = SearchIndex::in_memory(WriterOptions::default()).unwrap();
+    let docs: Vec<_> = (0..30_000).map(generated).collect();
+    index
+        .add_records(&mut xiaoyou_search::analysis::Folder::default(), &docs)
+        .unwrap();
+    index.commit().unwrap();
+    let app = state(db, &key).with_search(Arc::new(index));
+    let (cookie, _) = sign_in(
+        db,
+        "province",
+        &[Grant {
+            role: Role::ProvinceAdmin,
+            node: OrgNode::Province(RegionCode::new(430_000).unwrap()),
+        }],
+    )
+    .await;
+    let token = token_of(&cookie).to_owned();
+
+    let many = json(
+        &api(
+            &app,
+            Some(&token),
+            "GET",
+            &format!("/api/v1/search?q={}", url("王")),
+            None,
+        )
+        .await
+        .body,
+    );
+    assert_eq!(many["total_is_estimate"], Value::Bool(true), "{many}");
+    let total = many["total"].as_u64().unwrap();
+    assert!((13_500..=16_500).contains(&total), "about 15,000: {total}");
+    assert_eq!(many["hits"].as_array().unwrap().len(), 20);
+    let page = get(&app, Some(&cookie), &format!("/search?q={}", url("王"))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!("约 {total} 条学籍记录")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<span class=\"count\">约 "),
+        "facet counts are approximate"
+    );
+
+    // A filter narrows the same words below the limit: exact again.
+    let filter = url("school:1|第1学校");
+    let few = json(
+        &api(
+            &app,
+            Some(&token),
+            "GET",
+            &format!("/api/v1/search?q={}&f={filter}", url("王")),
+            None,
+        )
+        .await
+        .body,
+    );
+    assert_eq!(few["total_is_estimate"], Value::Bool(false), "{few}");
+    assert_eq!(few["total"].as_u64().unwrap(), 5_000);
+    let page = get(
+        &app,
+        Some(&cookie),
+        &format!("/search?q={}&f={filter}", url("王")),
+    )
+    .await;
+    assert!(page.body.contains("共 5000 条学籍记录"), "{}", page.body);
+    assert!(!page.body.contains("约 "));
+}
+
 backend_tests!(
     no_result_or_count_leaks_across_tenants,
     segments_are_rerun_in_the_runners_scope

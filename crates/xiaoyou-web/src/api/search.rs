@@ -92,6 +92,7 @@ fn results_json(results: &SearchResults, page: usize, per_page: usize) -> serde_
         .collect();
     json!({
         "total": results.total,
+        "total_is_estimate": results.total_is_estimate,
         "page": page,
         "per_page": per_page,
         "hits": results.hits.iter().map(hit_out).collect::<Vec<_>>(),

@@ -146,6 +146,8 @@ struct SearchPage {
     facets: Vec<FacetGroup>,
     hits: Vec<HitView>,
     total: usize,
+    /// The total and the facet counts are estimated from a sample (shown as 约 N).
+    estimate: bool,
     page: usize,
     pages: usize,
     prev: Option<String>,
@@ -269,6 +271,7 @@ fn page_of(
         facets,
         hits,
         total: results.total,
+        estimate: results.total_is_estimate,
         page,
         pages,
         prev: (page > 1).then(|| href(query, &query.filters, page - 1)),
