@@ -21,6 +21,8 @@ pub enum SearchError {
     SchemaMismatch,
     #[error("检索索引的写入器因先前的错误不可用")]
     Poisoned,
+    #[error("读取重建索引数据的任务异常结束：{0}")]
+    Task(String),
 }
 
 pub type SearchResult<T> = Result<T, SearchError>;

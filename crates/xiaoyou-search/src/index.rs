@@ -422,13 +422,14 @@ impl SearchIndex {
         let total = u64::try_from(feed::count_record_docs(db).await?).unwrap_or(0);
         self.delete_all()?;
         let mut folder = Folder::default();
-        let mut after = 0;
         let mut done = 0u64;
         progress(0, total);
-        loop {
-            let page = feed::record_docs_after(db, after, REBUILD_PAGE).await?;
+        // The next page is read from the database while this one is analysed and indexed.
+        let mut reading = Some(read_record_page(db, 0));
+        while let Some(read) = reading.take() {
+            let page = read.await.map_err(|e| SearchError::Task(e.to_string()))??;
             let Some(last) = page.last() else { break };
-            after = last.record;
+            reading = Some(read_record_page(db, last.record));
             done += self.add_records(&mut folder, &page)? as u64;
             progress(done.min(total), total);
         }
@@ -658,4 +659,13 @@ fn clear_dir(dir: &Path) -> SearchResult<()> {
         }
     }
     Ok(())
+}
+
+/// Reads the page of study-record documents after `after` on a task of its own.
+fn read_record_page(
+    db: &Db,
+    after: i64,
+) -> tokio::task::JoinHandle<xiaoyou_store::StoreResult<Vec<RecordDoc>>> {
+    let db = db.clone();
+    tokio::spawn(async move { feed::record_docs_after(&db, after, REBUILD_PAGE).await })
 }
