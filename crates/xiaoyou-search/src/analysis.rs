@@ -343,17 +343,21 @@ fn escape_into(c: char, out: &mut String) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn stream(text: &str) -> Vec<(String, usize)> {
-        let mut tokenizer = GramTokenizer::default();
+    /// Every token of `text` with its position.
+    pub(crate) fn tokens_of<T: Tokenizer>(tokenizer: &mut T, text: &str) -> Vec<(String, usize)> {
         let mut stream = tokenizer.token_stream(text);
         let mut out = Vec::new();
         while stream.advance() {
             out.push((stream.token().text.clone(), stream.token().position));
         }
         out
+    }
+
+    fn stream(text: &str) -> Vec<(String, usize)> {
+        tokens_of(&mut GramTokenizer::default(), text)
     }
 
     #[test]

@@ -210,12 +210,7 @@ mod tests {
     use crate::analysis::GramTokenizer;
 
     fn texts(tokenizer: &mut Cached<GramTokenizer>, text: &str) -> Vec<(String, usize)> {
-        let mut stream = tokenizer.token_stream(text);
-        let mut out = Vec::new();
-        while stream.advance() {
-            out.push((stream.token().text.clone(), stream.token().position));
-        }
-        out
+        crate::analysis::tests::tokens_of(tokenizer, text)
     }
 
     #[test]

@@ -607,6 +607,12 @@ fn generated(i: i64) -> xiaoyou_store::search::RecordDoc {
     }
 }
 
+/// The JSON API's answer to a search with the given query string.
+async fn search_api(app: &AppState, token: &str, query: &str) -> Value {
+    let path = format!("/api/v1/search?{query}");
+    json(&api(app, Some(token), "GET", &path, None).await.body)
+}
+
 /// More hits than are counted exactly: the page says 约 N for the total and for the facet
 /// counts, the API flags the total as an estimate; a narrow search stays exact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -632,17 +638,7 @@ async fn many_hits_are_shown_as_approximate() {
     .await;
     let token = token_of(&cookie).to_owned();
 
-    let many = json(
-        &api(
-            &app,
-            Some(&token),
-            "GET",
-            &format!("/api/v1/search?q={}", url("王")),
-            None,
-        )
-        .await
-        .body,
-    );
+    let many = search_api(&app, &token, &format!("q={}", url("王"))).await;
     assert_eq!(many["total_is_estimate"], Value::Bool(true), "{many}");
     let total = many["total"].as_u64().unwrap();
     assert!((13_500..=16_500).contains(&total), "about 15,000: {total}");
@@ -661,17 +657,7 @@ async fn many_hits_are_shown_as_approximate() {
 
     // A filter narrows the same words below the limit: exact again.
     let filter = url("school:1|第1学校");
-    let few = json(
-        &api(
-            &app,
-            Some(&token),
-            "GET",
-            &format!("/api/v1/search?q={}&f={filter}", url("王")),
-            None,
-        )
-        .await
-        .body,
-    );
+    let few = search_api(&app, &token, &format!("q={}&f={filter}", url("王"))).await;
     assert_eq!(few["total_is_estimate"], Value::Bool(false), "{few}");
     assert_eq!(few["total"].as_u64().unwrap(), 5_000);
     let page = get(
