@@ -3,6 +3,8 @@
 
 use crate::analysis::{bigrams, fold, gram_tokens, is_han_word, is_latin_word};
 use crate::schema::{Dim, Fields, KIND_ENTERPRISE, KIND_RECORD};
+use jieba_rs::Jieba;
+use std::sync::LazyLock;
 use tantivy::Term;
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery,
@@ -84,6 +86,41 @@ fn exact_name(fields: &Fields, word: &str) -> Box<dyn Query> {
     ))
 }
 
+/// The dictionary segmenter, loaded on first use.
+static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+
+/// Han characters below which a word is taken as typed (names, short words).
+const SEGMENT_FROM_CHARS: usize = 4;
+
+/// The jieba words of a long run of Han characters, when it holds more than one word.
+fn segmented(word: &str) -> Option<Vec<String>> {
+    if !is_han_word(word) || word.chars().count() < SEGMENT_FROM_CHARS {
+        return None;
+    }
+    let words: Vec<String> = JIEBA
+        .cut(word, false)
+        .into_iter()
+        .map(|token| token.word.to_owned())
+        .filter(|w| !w.is_empty())
+        .collect();
+    (words.len() > 1).then_some(words)
+}
+
+/// A word in a name or in the other text fields.
+fn word_anywhere(fields: &Fields, word: &str) -> Box<dyn Query> {
+    let tokens = gram_tokens(word);
+    Box::new(BooleanQuery::new(vec![
+        (
+            Occur::Should,
+            text_match(fields.name_gram, fields.name_bi, word, &tokens),
+        ),
+        (
+            Occur::Should,
+            text_match(fields.text_gram, fields.text_bi, word, &tokens),
+        ),
+    ]))
+}
+
 /// One word: must match somewhere; exact full names first, then name matches.
 fn word_query(fields: &Fields, word: &str) -> Box<dyn Query> {
     let tokens = gram_tokens(word);
@@ -103,6 +140,15 @@ fn word_query(fields: &Fields, word: &str) -> Box<dyn Query> {
             text_match(fields.text_gram, fields.text_bi, word, &tokens),
         ),
     ];
+    if let Some(words) = segmented(word) {
+        // A run of Han words typed without spaces (中联重科工程师, 长沙新能源汽车) also
+        // matches when each of its words matches somewhere on its own.
+        let each: Vec<(Occur, Box<dyn Query>)> = words
+            .iter()
+            .map(|w| (Occur::Must, word_anywhere(fields, w)))
+            .collect();
+        any.push((Occur::Should, Box::new(BooleanQuery::new(each))));
+    }
     if is_latin_word(word) {
         any.push((Occur::Should, boost(term(fields.name_py, word), 2.5)));
         if word.len() >= 4 {

@@ -143,6 +143,30 @@ fn full_width_and_employer_words() {
 }
 
 #[test]
+fn han_words_typed_without_spaces_are_matched_word_by_word() {
+    let mut docs = sample();
+    docs.push(RecordDoc {
+        title: Some("会计".into()),
+        ..doc(6, 6, "赵敏", 3, 31, 2012)
+    });
+    let index = index(&docs);
+    let all = Scope::everything();
+    // Employer and title are separate values: only jieba's words (中联重科 + 工程师) join them.
+    assert_eq!(
+        persons(&index, "中联重科工程师", &all),
+        BTreeSet::from([1, 2, 3, 4]),
+        "the accountant at the same employer is left out"
+    );
+    assert_eq!(
+        persons(&index, "工程师中联重科", &all),
+        BTreeSet::from([1, 2, 3, 4]),
+        "in either order"
+    );
+    // Short words and names are taken as typed.
+    assert_eq!(persons(&index, "王国伟", &all), BTreeSet::from([3]));
+}
+
+#[test]
 fn facets_count_within_the_query_and_filters_narrow() {
     let index = index(&sample());
     let results = index
