@@ -482,6 +482,7 @@ impl SearchIndex {
             &request.text,
             &request.filters,
             scope,
+            &|query| matches_any(&searcher, query),
         );
         let collected = collect::collect(
             &searcher,
@@ -659,6 +660,21 @@ fn clear_dir(dir: &Path) -> SearchResult<()> {
         }
     }
     Ok(())
+}
+
+/// Whether any document matches: one scorer per segment is placed on its first match, and no
+/// document is collected.
+fn matches_any(searcher: &tantivy::Searcher, query: &dyn tantivy::query::Query) -> bool {
+    use tantivy::DocSet;
+    let scoring = tantivy::query::EnableScoring::disabled_from_searcher(searcher);
+    let Ok(weight) = query.weight(scoring) else {
+        return true;
+    };
+    searcher.segment_readers().iter().any(|reader| {
+        weight
+            .scorer(reader, 1.0)
+            .map_or(true, |scorer| scorer.doc() != tantivy::TERMINATED)
+    })
 }
 
 /// Reads the page of study-record documents after `after` on a task of its own.

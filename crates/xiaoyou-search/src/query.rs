@@ -121,8 +121,12 @@ fn word_anywhere(fields: &Fields, word: &str) -> Box<dyn Query> {
     ]))
 }
 
+/// Whether a query matches any document of the index, asked before a long Han word is cut
+/// into its jieba words: a word found as typed is not broadened.
+pub type FoundAsTyped<'a> = &'a dyn Fn(&dyn Query) -> bool;
+
 /// One word: must match somewhere; exact full names first, then name matches.
-fn word_query(fields: &Fields, word: &str) -> Box<dyn Query> {
+fn word_query(fields: &Fields, word: &str, found_as_typed: FoundAsTyped<'_>) -> Box<dyn Query> {
     let tokens = gram_tokens(word);
     if tokens.is_empty() {
         return Box::new(EmptyQuery);
@@ -140,9 +144,11 @@ fn word_query(fields: &Fields, word: &str) -> Box<dyn Query> {
             text_match(fields.text_gram, fields.text_bi, word, &tokens),
         ),
     ];
-    if let Some(words) = segmented(word) {
-        // A run of Han words typed without spaces (中联重科工程师, 长沙新能源汽车) also
-        // matches when each of its words matches somewhere on its own.
+    if let Some(words) = segmented(word)
+        && !found_as_typed(&*word_anywhere(fields, word))
+    {
+        // A run of Han words typed without spaces (中联重科工程师, 长沙新能源汽车) that
+        // appears nowhere as typed matches when each of its words matches somewhere.
         let each: Vec<(Occur, Box<dyn Query>)> = words
             .iter()
             .map(|w| (Occur::Must, word_anywhere(fields, w)))
@@ -216,6 +222,7 @@ pub fn build(
     text: &str,
     filters: &[(Dim, String)],
     scope: &Scope,
+    found_as_typed: FoundAsTyped<'_>,
 ) -> Built {
     let kind = match target {
         Target::Records => KIND_RECORD,
@@ -256,7 +263,7 @@ pub fn build(
     }
     let words = words(text);
     for word in &words {
-        clauses.push((Occur::Must, word_query(fields, word)));
+        clauses.push((Occur::Must, word_query(fields, word, found_as_typed)));
     }
     let query = BooleanQuery::new(clauses);
     let exact_names = (!words.is_empty()).then(|| {
@@ -279,5 +286,25 @@ pub fn build(
     Built {
         query: Box::new(query),
         exact_names,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segmented;
+
+    #[test]
+    fn long_han_words_are_cut_into_dictionary_words_and_short_ones_kept() {
+        assert_eq!(
+            segmented("中联重科工程师"),
+            Some(vec!["中联重科".into(), "工程师".into()])
+        );
+        // The premise of the search test that a word found as typed is not broadened.
+        assert_eq!(
+            segmented("中联物流"),
+            Some(vec!["中联".into(), "物流".into()])
+        );
+        assert_eq!(segmented("王国伟"), None);
+        assert_eq!(segmented("wangweiguo"), None);
     }
 }

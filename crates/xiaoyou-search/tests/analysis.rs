@@ -164,6 +164,21 @@ fn han_words_typed_without_spaces_are_matched_word_by_word() {
     );
     // Short words and names are taken as typed.
     assert_eq!(persons(&index, "王国伟", &all), BTreeSet::from([3]));
+    // A word found as typed is not broadened to its jieba words (中联 + 物流).
+    docs.push(RecordDoc {
+        employer: Some("中联物流有限公司".into()),
+        ..doc(7, 7, "钱进", 3, 31, 2012)
+    });
+    docs.push(RecordDoc {
+        title: Some("物流主管".into()),
+        ..doc(8, 8, "孙丽", 3, 31, 2012)
+    });
+    let wider = crate::index(&docs);
+    assert_eq!(
+        persons(&wider, "中联物流", &all),
+        BTreeSet::from([7]),
+        "the logistics manager at 中联重科 is not 中联物流"
+    );
 }
 
 #[test]
