@@ -332,15 +332,7 @@ async fn no_result_or_count_leaks_across_tenants(t: &TestDb) {
     )
     .await;
     assert_eq!(firms.status, StatusCode::FORBIDDEN);
-    let (province_cookie, _) = sign_in(
-        db,
-        "province",
-        &[Grant {
-            role: Role::ProvinceAdmin,
-            node: OrgNode::Province(RegionCode::new(430_000).unwrap()),
-        }],
-    )
-    .await;
+    let (province_cookie, _) = sign_in_province(db).await;
     let firms = json(
         &api(
             &app,
@@ -355,6 +347,19 @@ async fn no_result_or_count_leaks_across_tenants(t: &TestDb) {
     assert!(firms["total"].as_u64().unwrap() > 0);
     let page = get(&app, Some(&province_cookie), "/search?q=").await;
     assert!(page.body.contains("企业"), "the enterprise tab is offered");
+}
+
+/// Signs in a province admin; the session cookie and its CSRF token.
+async fn sign_in_province(db: &Db) -> (String, String) {
+    sign_in(
+        db,
+        "province",
+        &[Grant {
+            role: Role::ProvinceAdmin,
+            node: OrgNode::Province(RegionCode::new(430_000).unwrap()),
+        }],
+    )
+    .await
 }
 
 fn url(text: &str) -> String {
@@ -372,15 +377,7 @@ async fn segments_are_rerun_in_the_runners_scope(t: &TestDb) {
     let (a, college, b) = pick(db).await;
     let index = indexed(db).await;
     let app = state(db, &key).with_search(index.clone());
-    let (province_cookie, province_csrf) = sign_in(
-        db,
-        "province",
-        &[Grant {
-            role: Role::ProvinceAdmin,
-            node: OrgNode::Province(RegionCode::new(430_000).unwrap()),
-        }],
-    )
-    .await;
+    let (province_cookie, province_csrf) = sign_in_province(db).await;
     let (college_cookie, college_csrf) = sign_in(
         db,
         "college",
@@ -627,15 +624,7 @@ async fn many_hits_are_shown_as_approximate() {
         .unwrap();
     index.commit().unwrap();
     let app = state(db, &key).with_search(Arc::new(index));
-    let (cookie, _) = sign_in(
-        db,
-        "province",
-        &[Grant {
-            role: Role::ProvinceAdmin,
-            node: OrgNode::Province(RegionCode::new(430_000).unwrap()),
-        }],
-    )
-    .await;
+    let (cookie, _) = sign_in_province(db).await;
     let token = token_of(&cookie).to_owned();
 
     let many = search_api(&app, &token, &format!("q={}", url("王"))).await;
