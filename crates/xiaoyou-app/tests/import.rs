@@ -544,7 +544,84 @@ async fn a_roster_of_many_chunks_feeds_search_and_keeps_references_whole(t: &Tes
     );
 }
 
+/// Runs statements one by one on either backend.
+async fn execute(db: &Db, statements: &[&'static str]) {
+    for sql in statements {
+        match db {
+            Db::Sqlite(pool) => {
+                sqlx::raw_sql(*sql).execute(pool).await.unwrap();
+            }
+            Db::Postgres(pool) => {
+                sqlx::raw_sql(*sql).execute(pool).await.unwrap();
+            }
+        }
+    }
+}
+
+/// A database whose rows were imported before fingerprints shrank to 16 bytes (version 10)
+/// still recognises them: after the upgrade the same file changes nothing.
+async fn rows_imported_before_the_fingerprint_upgrade_stay_known(t: &TestDb) {
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let school = school(db).await;
+    let bytes = roster_xlsx(&GOOD);
+    let first = run(db, &key, &school, "2015届通讯录.xlsx", &bytes)
+        .await
+        .unwrap();
+    assert_eq!(first.imported, 3);
+
+    // Turn the database back into version 9: fingerprints as 64 hex characters, of which the
+    // first 32 spell the 16 bytes kept now.
+    match db {
+        Db::Sqlite(_) => {
+            execute(
+                db,
+                &[
+                    "DROP INDEX idx_study_records_fingerprint",
+                    "ALTER TABLE study_records ADD COLUMN old_print TEXT",
+                    "UPDATE study_records SET old_print =
+                         lower(hex(row_fingerprint)) || 'ffeeddccbbaa99887766554433221100'
+                     WHERE row_fingerprint IS NOT NULL",
+                    "ALTER TABLE study_records DROP COLUMN row_fingerprint",
+                    "ALTER TABLE study_records RENAME COLUMN old_print TO row_fingerprint",
+                    "CREATE UNIQUE INDEX idx_study_records_fingerprint
+                         ON study_records (school_id, row_fingerprint)",
+                ],
+            )
+            .await
+        }
+        Db::Postgres(_) => {
+            execute(
+                db,
+                &[
+                    "ALTER TABLE study_records ALTER COLUMN row_fingerprint TYPE TEXT
+                     USING encode(row_fingerprint, 'hex') || 'ffeeddccbbaa99887766554433221100'",
+                ],
+            )
+            .await
+        }
+    }
+    execute(db, &["DELETE FROM schema_migrations WHERE version >= 10"]).await;
+    assert_eq!(
+        scalar(
+            db,
+            "SELECT COUNT(*) FROM study_records WHERE length(row_fingerprint) = 64"
+        )
+        .await,
+        3
+    );
+
+    let applied = xiaoyou_store::migrate::migrate(db).await.unwrap();
+    assert!(applied.contains(&10), "{applied:?}");
+    let again = run(db, &key, &school, "2015届通讯录（升级后）.xlsx", &bytes)
+        .await
+        .unwrap();
+    assert_eq!((again.imported, again.unchanged), (0, 3));
+    assert_eq!(stats::totals(db).await.unwrap().study_records, 3);
+}
+
 backend_tests!(
+    rows_imported_before_the_fingerprint_upgrade_stay_known,
     a_roster_of_many_chunks_feeds_search_and_keeps_references_whole,
     abandoned_jobs_run_again_with_their_mapping,
     xlsx_roster_imports_once,

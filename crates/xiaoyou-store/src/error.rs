@@ -46,6 +46,12 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("数据库批量写入失败（{context}）：{source}")]
+    BulkWrite {
+        context: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
 }
 
 impl StoreError {
@@ -61,6 +67,23 @@ impl StoreError {
             }
             sqlx::Error::RowNotFound => StoreError::NotFound { what },
             _ => StoreError::Query { context, source },
+        }
+    }
+
+    /// Wraps an error of SQLite's bulk-writing path, recognising the same violations.
+    pub fn bulk_write(
+        context: &'static str,
+        what: &'static str,
+    ) -> impl FnOnce(rusqlite::Error) -> StoreError {
+        move |source| {
+            use rusqlite::ffi;
+            match source.sqlite_error().map(|e| e.extended_code) {
+                Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => {
+                    StoreError::Duplicate { what }
+                }
+                Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => StoreError::MissingReference { what },
+                _ => StoreError::BulkWrite { context, source },
+            }
         }
     }
 }

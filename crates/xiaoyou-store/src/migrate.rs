@@ -67,6 +67,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_alumni_files.sql"),
         postgres: include_str!("../migrations/postgres/0009_alumni_files.sql"),
     },
+    Migration {
+        version: 10,
+        name: "row_fingerprint_bytes",
+        sqlite: include_str!("../migrations/sqlite/0010_row_fingerprint_bytes.sql"),
+        postgres: include_str!("../migrations/postgres/0010_row_fingerprint_bytes.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -768,6 +768,7 @@ async fn bulk_load_and_statistics(t: &TestDb) {
         batch.persons.push(BulkPerson {
             id: person,
             name: PersonName::parse(if i % 2 == 0 { "李娜" } else { "刘洋" }).unwrap(),
+            name_key: if i % 2 == 0 { "李娜" } else { "刘洋" }.into(),
             gender: Some(if i % 2 == 0 {
                 Gender::Female
             } else {
@@ -1306,6 +1307,7 @@ async fn merges_move_rows_and_undo_restores(t: &TestDb) {
         batch.persons.push(BulkPerson {
             id: person,
             name: PersonName::parse("王伟").unwrap(),
+            name_key: "王伟".into(),
             gender: Some(Gender::Male),
             birth_date: NaiveDate::from_ymd_opt(1990, 5, 1),
             id_card: None,

@@ -845,6 +845,7 @@ fn new_person(
     })?;
     batch.persons.push(BulkPerson {
         id,
+        name_key: xiaoyou_text::name_key(parsed_name.as_str()),
         name: parsed_name,
         gender: Some(gender),
         birth_date: birth,

@@ -141,6 +141,7 @@ pub async fn import_file(
         choices: options.choices,
         default_college: options.default_college,
         key: key.clone(),
+        file_name: file_name.to_owned(),
     };
     let (sender, mut receiver) = mpsc::channel(2);
     let reader = tokio::task::spawn_blocking(move || read::read_and_check(source, &plan, &sender));
@@ -197,7 +198,7 @@ async fn store_chunks(
     let expected = waiting.as_ref().map_or(0.0, expected_rows);
     let mut tx = db.begin_bulk_load().await?;
     let source = sources::insert(&mut tx, SourceKind::Import, file_name, Some(school.id)).await?;
-    let mut writer = Writer::new(school, source.id, file_name, Some(now.date_naive()));
+    let mut writer = Writer::new(school, source.id, Some(now.date_naive()));
     let bulk_load = BulkLoad::begin(&mut tx, expected).await?;
     let mut chunks = 0u64;
     loop {

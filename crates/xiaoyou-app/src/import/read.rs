@@ -17,6 +17,7 @@ use xiaoyou_sheet::header::HEADER_SEARCH_ROWS;
 use xiaoyou_sheet::{
     Field, HeaderMap, Position, RawRow, RowKind, SheetInfo, classify_row, find_header, stream_rows,
 };
+use xiaoyou_store::bulk::RowFingerprint;
 use xiaoyou_store::people::StoredIdCard;
 
 /// Rows per chunk handed to the writer.
@@ -31,7 +32,11 @@ impl<T: Read + Seek + Send> ReadSeek for T {}
 pub struct PreparedRow {
     pub line: usize,
     pub row: ValidRow,
-    pub fingerprint: String,
+    pub fingerprint: RowFingerprint,
+    /// The matching key of the row's name.
+    pub name_key: String,
+    /// Where the row came from: file, line and serial number as written.
+    pub source_ref: String,
     pub id_card: Option<StoredIdCard>,
     pub college_key: Option<String>,
     pub major_key: Option<String>,
@@ -60,6 +65,8 @@ pub struct ReadPlan {
     pub choices: ColumnChoices,
     pub default_college: Option<String>,
     pub key: PersonalDataKey,
+    /// The file's name as the user gave it, for each record's source reference.
+    pub file_name: String,
 }
 
 /// Organisation names repeat row after row; their keys are computed once per name.
@@ -89,11 +96,11 @@ impl OrgKeys {
 /// The fingerprint of a row's content: the same person at the same place and time, however
 /// the file around it changed (line numbers and serial numbers do not count). The college,
 /// major and class keys come already computed.
-fn fingerprint(row: &ValidRow, org_keys: [Option<String>; 3]) -> String {
+fn fingerprint(row: &ValidRow, name_key: &str, org_keys: [Option<&str>; 3]) -> RowFingerprint {
     let mut hasher = Sha256::new();
-    let [college, major, class] = org_keys;
+    let [college, major, class] = org_keys.map(|key| key.map(str::to_owned));
     let parts = [
-        Some(xiaoyou_text::name_key(row.name.as_str())),
+        Some(name_key.to_owned()),
         row.id_card.as_ref().map(|c| c.expose().to_owned()),
         row.student_no.clone(),
         college,
@@ -109,7 +116,7 @@ fn fingerprint(row: &ValidRow, org_keys: [Option<String>; 3]) -> String {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
-    hex::encode(hasher.finalize())
+    RowFingerprint::from_digest(&hasher.finalize().into())
 }
 
 /// Finds the header among the first rows and applies the school's choices.
@@ -130,12 +137,8 @@ pub fn resolve_header(head: &[RawRow], choices: &ColumnChoices) -> AppResult<Hea
     Ok(header)
 }
 
-fn prepare(
-    line: usize,
-    row: ValidRow,
-    key: &PersonalDataKey,
-    org_keys: &mut OrgKeys,
-) -> PreparedRow {
+fn prepare(line: usize, row: ValidRow, plan: &ReadPlan, org_keys: &mut OrgKeys) -> PreparedRow {
+    let key = &plan.key;
     let id_card = row.id_card.as_ref().map(|id| {
         let sealed = key.seal(id.expose());
         StoredIdCard {
@@ -147,12 +150,24 @@ fn prepare(
     let college_key = org_keys.key(row.college.as_deref());
     let major_key = org_keys.key(row.major.as_deref());
     let class_key = org_keys.key(row.class.as_deref());
+    let name_key = xiaoyou_text::name_key(row.name.as_str());
+    let source_ref = match &row.serial {
+        Some(serial) => format!("{}#{line} 序号={serial}", plan.file_name),
+        None => format!("{}#{line}", plan.file_name),
+    };
     PreparedRow {
         line,
         fingerprint: fingerprint(
             &row,
-            [college_key.clone(), major_key.clone(), class_key.clone()],
+            &name_key,
+            [
+                college_key.as_deref(),
+                major_key.as_deref(),
+                class_key.as_deref(),
+            ],
         ),
+        name_key,
+        source_ref,
         id_card,
         college_key,
         major_key,
@@ -233,7 +248,7 @@ impl Reader<'_> {
                 }
                 self.chunk
                     .rows
-                    .push(prepare(row.line, valid, &self.plan.key, &mut self.org_keys));
+                    .push(prepare(row.line, valid, self.plan, &mut self.org_keys));
             }
             Err(problems) => self.chunk.errors.push(RowError {
                 line: row.line,

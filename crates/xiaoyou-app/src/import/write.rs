@@ -17,7 +17,6 @@ use xiaoyou_store::org::{self, NewClass, School};
 pub struct Writer<'a> {
     pub school: &'a School,
     pub source: SourceId,
-    pub file_name: &'a str,
     pub observed_on: Option<NaiveDate>,
     colleges: HashMap<String, CollegeId>,
     majors: HashMap<(CollegeId, String), MajorId>,
@@ -29,16 +28,10 @@ pub struct Writer<'a> {
 type Place = (Option<CollegeId>, Option<MajorId>, Option<ClassId>);
 
 impl<'a> Writer<'a> {
-    pub fn new(
-        school: &'a School,
-        source: SourceId,
-        file_name: &'a str,
-        observed_on: Option<NaiveDate>,
-    ) -> Writer<'a> {
+    pub fn new(school: &'a School, source: SourceId, observed_on: Option<NaiveDate>) -> Writer<'a> {
         Writer {
             school,
             source,
-            file_name,
             observed_on,
             colleges: HashMap::new(),
             majors: HashMap::new(),
@@ -57,13 +50,13 @@ impl<'a> Writer<'a> {
         let mut seen = HashSet::with_capacity(rows.len());
         let mut fresh = Vec::with_capacity(rows.len());
         for row in rows {
-            if seen.insert(row.fingerprint.clone()) {
+            if seen.insert(row.fingerprint) {
                 fresh.push(row);
             } else {
                 report.duplicates += 1;
             }
         }
-        let prints: Vec<String> = fresh.iter().map(|r| r.fingerprint.clone()).collect();
+        let prints: Vec<_> = fresh.iter().map(|r| r.fingerprint).collect();
         let known = bulk::known_fingerprints(tx, self.school.id, &prints).await?;
         fresh.retain(|row| match known.get(&row.fingerprint) {
             Some(source) if *source == self.source => {
@@ -105,9 +98,10 @@ impl<'a> Writer<'a> {
         let mut batch = Batch::default();
         for (prepared, (college, major, class)) in fresh.into_iter().zip(places) {
             let PreparedRow {
-                line,
                 row,
                 fingerprint,
+                name_key,
+                source_ref,
                 id_card,
                 ..
             } = prepared;
@@ -124,6 +118,7 @@ impl<'a> Writer<'a> {
                     batch.persons.push(BulkPerson {
                         id,
                         name: row.name.clone(),
+                        name_key,
                         gender: row.gender,
                         birth_date: row.birth_date,
                         id_card,
@@ -132,10 +127,6 @@ impl<'a> Writer<'a> {
                     });
                     id
                 }
-            };
-            let source_ref = match &row.serial {
-                Some(serial) => format!("{}#{line} 序号={serial}", self.file_name),
-                None => format!("{}#{line}", self.file_name),
             };
             batch.study_records.push(BulkStudyRecord {
                 person,

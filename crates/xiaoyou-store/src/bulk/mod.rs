@@ -1,25 +1,56 @@
-//! Bulk loading for generators and large imports: multi-row statements in batches inside one
-//! transaction per batch, with person ids assigned by the caller so that rows referring to
-//! them can be built before anything is written.
+//! Bulk loading for generators and large imports, with person ids assigned by the caller so
+//! that rows referring to them can be built before anything is written. On SQLite rows go in
+//! through prepared single-row statements on the raw connection ([`sqlite`]); on PostgreSQL
+//! through multi-row statements.
 
-use crate::db::{Backend, Db, Tx};
+mod sqlite;
+
+use crate::db::{Db, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::people::{StoredIdCard, contact_value_key};
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Postgres, QueryBuilder, Sqlite};
+use sqlx::{Postgres, QueryBuilder};
+use std::collections::HashMap;
 use xiaoyou_core::{
     ClassId, CollegeId, ConsentAudience, ContactKind, EnterpriseId, Gender, MajorId, PersonId,
     PersonName, RegionCode, SchoolId, SourceId, StudyLevel,
 };
-use xiaoyou_text::name_key;
 
-/// Rows per multi-row statement: well below both backends' parameter limits.
+/// Rows per multi-row statement (and keys per lookup) on PostgreSQL: well below its parameter
+/// limit.
 const ROWS_PER_STATEMENT: usize = 1000;
+
+/// What identifies a roster row's content, so that importing it again changes nothing: the
+/// first 16 bytes of a SHA-256 digest over its normalised fields. 128 bits never collide
+/// within a school, and the unique index every imported row passes through stays small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RowFingerprint([u8; 16]);
+
+impl RowFingerprint {
+    /// The fingerprint of a row whose fields hashed to `digest`.
+    pub fn from_digest(digest: &[u8; 32]) -> RowFingerprint {
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        RowFingerprint(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// A fingerprint read back from the database (`None` if it has another length).
+    fn from_stored(bytes: &[u8]) -> Option<RowFingerprint> {
+        bytes.try_into().ok().map(RowFingerprint)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct BulkPerson {
     pub id: PersonId,
     pub name: PersonName,
+    /// The name's matching key ([`xiaoyou_text::name_key`]), computed by whoever has the name
+    /// first (an import's reading thread already needs it for the row's fingerprint).
+    pub name_key: String,
     pub gender: Option<Gender>,
     pub birth_date: Option<NaiveDate>,
     pub id_card: Option<StoredIdCard>,
@@ -42,7 +73,7 @@ pub struct BulkStudyRecord {
     pub source: SourceId,
     pub source_ref: Option<String>,
     /// For imported rows: the fingerprint that makes re-imports change nothing.
-    pub row_fingerprint: Option<String>,
+    pub row_fingerprint: Option<RowFingerprint>,
 }
 
 #[derive(Debug, Clone)]
@@ -135,58 +166,48 @@ pub async fn next_person_id_in(tx: &mut Tx) -> StoreResult<PersonId> {
 pub async fn known_fingerprints(
     tx: &mut Tx,
     school: SchoolId,
-    fingerprints: &[String],
-) -> StoreResult<std::collections::HashMap<String, SourceId>> {
-    let mut known = std::collections::HashMap::new();
+    fingerprints: &[RowFingerprint],
+) -> StoreResult<HashMap<RowFingerprint, SourceId>> {
+    let conn = match tx {
+        Tx::Sqlite(conn) => return sqlite::known_fingerprints(conn, school, fingerprints).await,
+        Tx::Postgres(conn) => conn,
+    };
+    let mut known = HashMap::new();
     for chunk in fingerprints.chunks(ROWS_PER_STATEMENT) {
-        let found: Vec<(String, i64)> = on_tx!(&mut *tx, |conn| {
-            let mut builder = QueryBuilder::new(
-                "SELECT row_fingerprint, source_id FROM study_records WHERE school_id = ",
-            );
-            builder
-                .push_bind(school.get())
-                .push(" AND row_fingerprint IN (");
-            let mut list = builder.separated(", ");
-            for print in chunk {
-                list.push_bind(print.clone());
-            }
-            builder.push(")");
-            builder
-                .build_query_as()
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(StoreError::query("查找已导入的行", "学籍记录"))?
-        });
-        known.extend(
-            found
-                .into_iter()
-                .map(|(print, source)| (print, SourceId(source))),
-        );
+        let prints: Vec<&[u8]> = chunk.iter().map(RowFingerprint::as_bytes).collect();
+        let found: Vec<(Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT row_fingerprint, source_id FROM study_records
+             WHERE school_id = $1 AND row_fingerprint = ANY($2)",
+        )
+        .bind(school.get())
+        .bind(prints)
+        .fetch_all(&mut **conn)
+        .await
+        .map_err(StoreError::query("查找已导入的行", "学籍记录"))?;
+        known.extend(found.into_iter().filter_map(|(print, source)| {
+            RowFingerprint::from_stored(&print).map(|print| (print, SourceId(source)))
+        }));
     }
     Ok(known)
 }
 
-/// Persons holding the given ID-number hashes (queried in chunks).
+/// Persons holding the given ID-number hashes.
 pub async fn persons_by_id_card_hashes(
     tx: &mut Tx,
     hashes: &[String],
-) -> StoreResult<std::collections::HashMap<String, PersonId>> {
-    let mut found = std::collections::HashMap::new();
+) -> StoreResult<HashMap<String, PersonId>> {
+    let conn = match tx {
+        Tx::Sqlite(conn) => return sqlite::persons_by_id_card_hashes(conn, hashes).await,
+        Tx::Postgres(conn) => conn,
+    };
+    let mut found = HashMap::new();
     for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<(String, i64)> = on_tx!(&mut *tx, |conn| {
-            let mut builder =
-                QueryBuilder::new("SELECT id_card_hash, id FROM persons WHERE id_card_hash IN (");
-            let mut list = builder.separated(", ");
-            for hash in chunk {
-                list.push_bind(hash.clone());
-            }
-            builder.push(")");
-            builder
-                .build_query_as()
-                .fetch_all(&mut *conn)
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT id_card_hash, id FROM persons WHERE id_card_hash = ANY($1)")
+                .bind(chunk)
+                .fetch_all(&mut **conn)
                 .await
-                .map_err(StoreError::query("按身份证号查找校友", "校友"))?
-        });
+                .map_err(StoreError::query("按身份证号查找校友", "校友"))?;
         found.extend(rows.into_iter().map(|(hash, id)| (hash, PersonId(id))));
     }
     Ok(found)
@@ -213,14 +234,13 @@ macro_rules! persons_statement {
             $verb
         ));
         builder.push_values($rows, |mut row, p: BulkPerson| {
-            let key = name_key(p.name.as_str());
             let (hash, cipher, masked) = match p.id_card {
                 Some(card) => (Some(card.hash), Some(card.cipher), Some(card.masked)),
                 None => (None, None, None),
             };
             row.push_bind(p.id.get())
                 .push_bind(p.name.into_string())
-                .push_bind(key)
+                .push_bind(p.name_key)
                 .push_bind(p.gender.map(Gender::code))
                 .push_bind(p.birth_date)
                 .push_bind(hash)
@@ -256,7 +276,7 @@ macro_rules! study_records_statement {
                 .push_bind(r.name_as_reported)
                 .push_bind(r.source.get())
                 .push_bind(r.source_ref)
-                .push_bind(r.row_fingerprint)
+                .push_bind(r.row_fingerprint.map(|print| print.0.to_vec()))
                 .push_bind($now)
                 .push_bind($now);
         });
@@ -334,12 +354,6 @@ enum Run {
     Employments(Vec<BulkEmployment>),
 }
 
-/// A built INSERT, ready to run on its backend.
-enum Statement {
-    Sqlite(QueryBuilder<Sqlite>),
-    Postgres(QueryBuilder<Postgres>),
-}
-
 macro_rules! run_statement {
     ($run:expr, $verb:expr, $now:expr) => {
         match $run {
@@ -364,37 +378,9 @@ impl Run {
         }
     }
 
-    /// On SQLite the rows go in `OR FAIL`: a conflict stops the statement without undoing its
-    /// earlier rows, so SQLite need not copy the pages it touches to a statement journal
-    /// first (a failure still fails the caller's whole transaction). PostgreSQL needs no such
-    /// hint and has no such syntax.
-    fn build(self, backend: Backend, now: DateTime<Utc>) -> Statement {
-        match backend {
-            Backend::Sqlite => Statement::Sqlite(run_statement!(self, "INSERT OR FAIL INTO", now)),
-            Backend::Postgres => Statement::Postgres(run_statement!(self, "INSERT INTO", now)),
-        }
-    }
-}
-
-impl Statement {
-    async fn execute(self, tx: &mut Tx, what: &'static str) -> StoreResult<()> {
-        let fail = StoreError::query("批量写入", what);
-        match (self, tx) {
-            (Statement::Sqlite(mut builder), Tx::Sqlite(conn)) => {
-                builder.build().execute(&mut **conn).await.map_err(fail)?;
-            }
-            (Statement::Postgres(mut builder), Tx::Postgres(conn)) => {
-                builder.build().execute(&mut **conn).await.map_err(fail)?;
-            }
-            _ => {
-                return Err(StoreError::Corrupt {
-                    table: what,
-                    id: 0,
-                    detail: "批量写入语句与数据库类型不符".into(),
-                });
-            }
-        }
-        Ok(())
+    /// The multi-row INSERT of these rows.
+    fn build(self, now: DateTime<Utc>) -> QueryBuilder<Postgres> {
+        run_statement!(self, "INSERT INTO", now)
     }
 }
 
@@ -414,27 +400,39 @@ fn runs_of(batch: Batch) -> impl Iterator<Item = Run> + Send {
         .chain(split(batch.employments, Run::Employments))
 }
 
-/// Writes a batch inside the given transaction, consuming it. Each statement is built on a
-/// blocking thread while the one before it runs, so that building (copying every value into
-/// the statement's arguments) and the database's own work overlap instead of taking turns.
+/// Writes a batch inside the given transaction, consuming it.
 pub async fn write_batch(tx: &mut Tx, batch: Batch) -> StoreResult<()> {
     let now: DateTime<Utc> = Utc::now();
-    let backend = tx.backend();
+    match tx {
+        Tx::Sqlite(conn) => sqlite::write_batch(conn, batch, now).await,
+        Tx::Postgres(conn) => write_batch_postgres(conn, batch, now).await,
+    }
+}
+
+/// PostgreSQL's multi-row statements. Each is built on a blocking thread while the one before
+/// it runs, so that building (copying every value into the statement's arguments) and the
+/// database's own work overlap instead of taking turns.
+async fn write_batch_postgres(
+    conn: &mut sqlx::PgConnection,
+    batch: Batch,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let mut runs = runs_of(batch);
     let Some(first) = runs.next() else {
         return Ok(());
     };
-    let mut current = (first.what(), first.build(backend, now));
+    let mut current = (first.what(), first.build(now));
     loop {
         let next = runs.next().map(|run| {
             let what = run.what();
-            (
-                what,
-                tokio::task::spawn_blocking(move || run.build(backend, now)),
-            )
+            (what, tokio::task::spawn_blocking(move || run.build(now)))
         });
-        let (what, statement) = current;
-        statement.execute(tx, what).await?;
+        let (what, mut statement) = current;
+        statement
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::query("批量写入", what))?;
         let Some((what, building)) = next else {
             return Ok(());
         };
