@@ -163,10 +163,9 @@ impl Db {
 
     /// Starts the transaction of a bulk load, which inserts rows whose references it has just
     /// read or written itself. On SQLite it runs on a connection of its own with foreign-key
-    /// enforcement off: SQLite checks a foreign key by looking up the parent row and, since a
-    /// multi-row statement might then fail half-way, first copies every page the statement
-    /// touches to a statement journal; together a third of a bulk load's time. The connection
-    /// is closed with the transaction, so the setting never reaches the shared pool.
+    /// enforcement off: checking a foreign key means looking up the parent row of every row
+    /// inserted. The connection is closed with the transaction, so the setting never reaches
+    /// the shared pool.
     /// PostgreSQL checks references cheaply and keeps checking them.
     pub async fn begin_bulk_load(&self) -> StoreResult<Tx> {
         let context = "开始批量导入事务";
@@ -210,13 +209,6 @@ impl Db {
 }
 
 impl Tx {
-    pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
-        }
-    }
-
     pub async fn commit(self) -> StoreResult<()> {
         let context = "提交事务";
         match self {

@@ -30,7 +30,6 @@ impl<T: Read + Seek + Send> ReadSeek for T {}
 /// A good row, ready to store.
 #[derive(Debug)]
 pub struct PreparedRow {
-    pub line: usize,
     pub row: ValidRow,
     pub fingerprint: RowFingerprint,
     /// The matching key of the row's name.
@@ -98,24 +97,23 @@ impl OrgKeys {
 /// major and class keys come already computed.
 fn fingerprint(row: &ValidRow, name_key: &str, org_keys: [Option<&str>; 3]) -> RowFingerprint {
     let mut hasher = Sha256::new();
-    let [college, major, class] = org_keys.map(|key| key.map(str::to_owned));
-    let parts = [
-        Some(name_key.to_owned()),
-        row.id_card.as_ref().map(|c| c.expose().to_owned()),
-        row.student_no.clone(),
-        college,
-        major,
-        class,
-        Some(row.level.code().to_owned()),
-        row.enrolment_year.map(|y| y.to_string()),
-        row.graduation_year.map(|y| y.to_string()),
-        row.mobile.as_ref().map(|m| m.expose().to_owned()),
-    ];
-    for part in parts {
-        let part = part.unwrap_or_default();
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
-    }
+    // Each part as its length and its bytes, a missing one as empty.
+    let mut part = |text: Option<&str>| {
+        let text = text.unwrap_or_default();
+        hasher.update((text.len() as u64).to_be_bytes());
+        hasher.update(text.as_bytes());
+    };
+    let [college, major, class] = org_keys;
+    part(Some(name_key));
+    part(row.id_card.as_ref().map(|c| c.expose()));
+    part(row.student_no.as_deref());
+    part(college);
+    part(major);
+    part(class);
+    part(Some(row.level.code()));
+    part(row.enrolment_year.map(|y| y.to_string()).as_deref());
+    part(row.graduation_year.map(|y| y.to_string()).as_deref());
+    part(row.mobile.as_ref().map(|m| m.expose()));
     RowFingerprint::from_digest(&hasher.finalize().into())
 }
 
@@ -156,7 +154,6 @@ fn prepare(line: usize, row: ValidRow, plan: &ReadPlan, org_keys: &mut OrgKeys) 
         None => format!("{}#{line}", plan.file_name),
     };
     PreparedRow {
-        line,
         fingerprint: fingerprint(
             &row,
             &name_key,

@@ -226,123 +226,119 @@ fn region_param(code: RegionCode) -> i32 {
     i32::try_from(code.get()).unwrap_or(i32::MAX)
 }
 
-macro_rules! persons_statement {
-    ($verb:expr, $rows:expr, $now:expr) => {{
-        let mut builder = QueryBuilder::new(format!(
-            "{} persons (id, name, name_key, gender, birth_date, id_card_hash, id_card_cipher,
-                 id_card_masked, native_region_code, current_city, created_at, updated_at) ",
-            $verb
-        ));
-        builder.push_values($rows, |mut row, p: BulkPerson| {
-            let (hash, cipher, masked) = match p.id_card {
-                Some(card) => (Some(card.hash), Some(card.cipher), Some(card.masked)),
-                None => (None, None, None),
-            };
-            row.push_bind(p.id.get())
-                .push_bind(p.name.into_string())
-                .push_bind(p.name_key)
-                .push_bind(p.gender.map(Gender::code))
-                .push_bind(p.birth_date)
-                .push_bind(hash)
-                .push_bind(cipher)
-                .push_bind(masked)
-                .push_bind(p.native_region.map(region_param))
-                .push_bind(p.current_city)
-                .push_bind($now)
-                .push_bind($now);
-        });
-        builder
-    }};
+/// What each table's rows are called in error messages.
+const PERSONS: &str = "校友";
+const STUDY_RECORDS: &str = "学籍记录";
+const CONTACTS: &str = "联系方式";
+const CONSENTS: &str = "授权记录";
+const EMPLOYMENTS: &str = "工作经历";
+
+fn persons_statement(rows: Vec<BulkPerson>, now: DateTime<Utc>) -> QueryBuilder<Postgres> {
+    let mut builder = QueryBuilder::new(
+        "INSERT INTO persons (id, name, name_key, gender, birth_date, id_card_hash, id_card_cipher,
+             id_card_masked, native_region_code, current_city, created_at, updated_at) ",
+    );
+    builder.push_values(rows, |mut row, p| {
+        let (hash, cipher, masked) = match p.id_card {
+            Some(card) => (Some(card.hash), Some(card.cipher), Some(card.masked)),
+            None => (None, None, None),
+        };
+        row.push_bind(p.id.get())
+            .push_bind(p.name.into_string())
+            .push_bind(p.name_key)
+            .push_bind(p.gender.map(Gender::code))
+            .push_bind(p.birth_date)
+            .push_bind(hash)
+            .push_bind(cipher)
+            .push_bind(masked)
+            .push_bind(p.native_region.map(region_param))
+            .push_bind(p.current_city)
+            .push_bind(now)
+            .push_bind(now);
+    });
+    builder
 }
 
-macro_rules! study_records_statement {
-    ($verb:expr, $rows:expr, $now:expr) => {{
-        let mut builder = QueryBuilder::new(format!(
-            "{} study_records (person_id, school_id, college_id, major_id, class_id, level,
-                 enrolment_year, graduation_year, student_no, name_as_reported, source_id, source_ref,
-                 row_fingerprint, reported_at, created_at) ",
-            $verb
-        ));
-        builder.push_values($rows, |mut row, r: BulkStudyRecord| {
-            row.push_bind(r.person.get())
-                .push_bind(r.school.get())
-                .push_bind(r.college.map(CollegeId::get))
-                .push_bind(r.major.map(MajorId::get))
-                .push_bind(r.class.map(ClassId::get))
-                .push_bind(r.level.code())
-                .push_bind(r.enrolment_year)
-                .push_bind(r.graduation_year)
-                .push_bind(r.student_no)
-                .push_bind(r.name_as_reported)
-                .push_bind(r.source.get())
-                .push_bind(r.source_ref)
-                .push_bind(r.row_fingerprint.map(|print| print.0.to_vec()))
-                .push_bind($now)
-                .push_bind($now);
-        });
-        builder
-    }};
+fn study_records_statement(
+    rows: Vec<BulkStudyRecord>,
+    now: DateTime<Utc>,
+) -> QueryBuilder<Postgres> {
+    let mut builder = QueryBuilder::new(
+        "INSERT INTO study_records (person_id, school_id, college_id, major_id, class_id, level,
+             enrolment_year, graduation_year, student_no, name_as_reported, source_id, source_ref,
+             row_fingerprint, reported_at, created_at) ",
+    );
+    builder.push_values(rows, |mut row, r| {
+        row.push_bind(r.person.get())
+            .push_bind(r.school.get())
+            .push_bind(r.college.map(CollegeId::get))
+            .push_bind(r.major.map(MajorId::get))
+            .push_bind(r.class.map(ClassId::get))
+            .push_bind(r.level.code())
+            .push_bind(r.enrolment_year)
+            .push_bind(r.graduation_year)
+            .push_bind(r.student_no)
+            .push_bind(r.name_as_reported)
+            .push_bind(r.source.get())
+            .push_bind(r.source_ref)
+            .push_bind(r.row_fingerprint.map(|print| print.0.to_vec()))
+            .push_bind(now)
+            .push_bind(now);
+    });
+    builder
 }
 
-macro_rules! contacts_statement {
-    ($verb:expr, $rows:expr, $now:expr) => {{
-        let mut builder = QueryBuilder::new(format!(
-            "{} contact_points (person_id, kind, value, value_key, source_id, observed_on, verified, created_at) ",
-            $verb
-        ));
-        builder.push_values($rows, |mut row, c: BulkContact| {
-            let key = contact_value_key(c.kind, &c.value);
-            row.push_bind(c.person.get())
-                .push_bind(c.kind.code())
-                .push_bind(c.value)
-                .push_bind(key)
-                .push_bind(c.source.get())
-                .push_bind(c.observed_on)
-                .push_bind(c.verified)
-                .push_bind($now);
-        });
-        builder
-    }};
+fn contacts_statement(rows: Vec<BulkContact>, now: DateTime<Utc>) -> QueryBuilder<Postgres> {
+    let mut builder = QueryBuilder::new(
+        "INSERT INTO contact_points (person_id, kind, value, value_key, source_id, observed_on,
+             verified, created_at) ",
+    );
+    builder.push_values(rows, |mut row, c| {
+        let key = contact_value_key(c.kind, &c.value);
+        row.push_bind(c.person.get())
+            .push_bind(c.kind.code())
+            .push_bind(c.value)
+            .push_bind(key)
+            .push_bind(c.source.get())
+            .push_bind(c.observed_on)
+            .push_bind(c.verified)
+            .push_bind(now);
+    });
+    builder
 }
 
-macro_rules! employments_statement {
-    ($verb:expr, $rows:expr, $now:expr) => {{
-        let mut builder = QueryBuilder::new(format!(
-            "{} employments (person_id, enterprise_id, employer_name, title, city, start_year,
-                 end_year, is_current, source_id, created_at) ",
-            $verb
-        ));
-        builder.push_values($rows, |mut row, e: BulkEmployment| {
-            row.push_bind(e.person.get())
-                .push_bind(e.enterprise.map(EnterpriseId::get))
-                .push_bind(e.employer_name)
-                .push_bind(e.title)
-                .push_bind(e.city)
-                .push_bind(e.start_year)
-                .push_bind(e.end_year)
-                .push_bind(e.is_current)
-                .push_bind(e.source.get())
-                .push_bind($now);
-        });
-        builder
-    }};
+fn employments_statement(rows: Vec<BulkEmployment>, now: DateTime<Utc>) -> QueryBuilder<Postgres> {
+    let mut builder = QueryBuilder::new(
+        "INSERT INTO employments (person_id, enterprise_id, employer_name, title, city, start_year,
+             end_year, is_current, source_id, created_at) ",
+    );
+    builder.push_values(rows, |mut row, e| {
+        row.push_bind(e.person.get())
+            .push_bind(e.enterprise.map(EnterpriseId::get))
+            .push_bind(e.employer_name)
+            .push_bind(e.title)
+            .push_bind(e.city)
+            .push_bind(e.start_year)
+            .push_bind(e.end_year)
+            .push_bind(e.is_current)
+            .push_bind(e.source.get())
+            .push_bind(now);
+    });
+    builder
 }
 
-macro_rules! consents_statement {
-    ($verb:expr, $rows:expr, $now:expr) => {{
-        let mut builder = QueryBuilder::new(format!(
-            "{} consents (person_id, audience, granted, source, recorded_at) ",
-            $verb
-        ));
-        builder.push_values($rows, |mut row, c: BulkConsent| {
-            row.push_bind(c.person.get())
-                .push_bind(c.audience.code())
-                .push_bind(c.granted)
-                .push_bind(c.source)
-                .push_bind($now);
-        });
-        builder
-    }};
+fn consents_statement(rows: Vec<BulkConsent>, now: DateTime<Utc>) -> QueryBuilder<Postgres> {
+    let mut builder = QueryBuilder::new(
+        "INSERT INTO consents (person_id, audience, granted, source, recorded_at) ",
+    );
+    builder.push_values(rows, |mut row, c| {
+        row.push_bind(c.person.get())
+            .push_bind(c.audience.code())
+            .push_bind(c.granted)
+            .push_bind(c.source)
+            .push_bind(now);
+    });
+    builder
 }
 
 /// One multi-row INSERT's rows, moved rather than copied: each value is bound once.
@@ -354,33 +350,27 @@ enum Run {
     Employments(Vec<BulkEmployment>),
 }
 
-macro_rules! run_statement {
-    ($run:expr, $verb:expr, $now:expr) => {
-        match $run {
-            Run::Persons(rows) => persons_statement!($verb, rows, $now),
-            Run::StudyRecords(rows) => study_records_statement!($verb, rows, $now),
-            Run::Contacts(rows) => contacts_statement!($verb, rows, $now),
-            Run::Consents(rows) => consents_statement!($verb, rows, $now),
-            Run::Employments(rows) => employments_statement!($verb, rows, $now),
-        }
-    };
-}
-
 impl Run {
     /// What the rows are, for error messages.
     fn what(&self) -> &'static str {
         match self {
-            Run::Persons(_) => "校友",
-            Run::StudyRecords(_) => "学籍记录",
-            Run::Contacts(_) => "联系方式",
-            Run::Consents(_) => "授权记录",
-            Run::Employments(_) => "工作经历",
+            Run::Persons(_) => PERSONS,
+            Run::StudyRecords(_) => STUDY_RECORDS,
+            Run::Contacts(_) => CONTACTS,
+            Run::Consents(_) => CONSENTS,
+            Run::Employments(_) => EMPLOYMENTS,
         }
     }
 
     /// The multi-row INSERT of these rows.
     fn build(self, now: DateTime<Utc>) -> QueryBuilder<Postgres> {
-        run_statement!(self, "INSERT INTO", now)
+        match self {
+            Run::Persons(rows) => persons_statement(rows, now),
+            Run::StudyRecords(rows) => study_records_statement(rows, now),
+            Run::Contacts(rows) => contacts_statement(rows, now),
+            Run::Consents(rows) => consents_statement(rows, now),
+            Run::Employments(rows) => employments_statement(rows, now),
+        }
     }
 }
 

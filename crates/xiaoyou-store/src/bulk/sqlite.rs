@@ -9,7 +9,8 @@
 //! to another worker meanwhile.
 
 use super::{
-    Batch, BulkConsent, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord, RowFingerprint,
+    Batch, BulkConsent, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord, CONSENTS,
+    CONTACTS, EMPLOYMENTS, PERSONS, RowFingerprint, STUDY_RECORDS,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::people::contact_value_key;
@@ -22,11 +23,12 @@ use xiaoyou_core::{
 };
 
 /// Runs `work` on the raw connection beneath `conn`, inside whatever transaction it holds.
+/// `context` and `what` describe a failure to reach the connection; `work` describes its own.
 async fn on_raw<T>(
     conn: &mut SqliteConnection,
     context: &'static str,
     what: &'static str,
-    work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    work: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
     let mut locked = conn
         .lock_handle()
@@ -34,11 +36,11 @@ async fn on_raw<T>(
         .map_err(StoreError::query(context, what))?;
     let handle = locked.as_raw_handle();
     let result = in_place(|| {
-        let raw = borrow_connection(handle)?;
+        let raw = borrow_connection(handle).map_err(StoreError::bulk_write(context, what))?;
         work(&raw)
     });
     drop(locked);
-    result.map_err(StoreError::bulk_write(context, what))
+    result
 }
 
 /// A rusqlite view of a connection sqlx owns.
@@ -96,12 +98,13 @@ pub(super) async fn write_batch(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let now = timestamp(now);
-    on_raw(conn, "批量写入", "校友资料", move |raw| {
-        insert_persons(raw, batch.persons, &now)?;
-        insert_study_records(raw, batch.study_records, &now)?;
-        insert_contacts(raw, batch.contacts, &now)?;
-        insert_consents(raw, batch.consents, &now)?;
-        insert_employments(raw, batch.employments, &now)
+    let fail = |what| StoreError::bulk_write("批量写入", what);
+    on_raw(conn, "批量写入", PERSONS, move |raw| {
+        insert_persons(raw, batch.persons, &now).map_err(fail(PERSONS))?;
+        insert_study_records(raw, batch.study_records, &now).map_err(fail(STUDY_RECORDS))?;
+        insert_contacts(raw, batch.contacts, &now).map_err(fail(CONTACTS))?;
+        insert_consents(raw, batch.consents, &now).map_err(fail(CONSENTS))?;
+        insert_employments(raw, batch.employments, &now).map_err(fail(EMPLOYMENTS))
     })
     .await
 }
@@ -255,15 +258,19 @@ pub(super) async fn known_fingerprints(
     school: SchoolId,
     fingerprints: &[RowFingerprint],
 ) -> StoreResult<HashMap<RowFingerprint, SourceId>> {
-    on_raw(conn, "查找已导入的行", "学籍记录", |raw| {
-        let mut lookup = raw.prepare(
-            "SELECT source_id FROM study_records WHERE school_id = ?1 AND row_fingerprint = ?2",
-        )?;
+    let fail = || StoreError::bulk_write("查找已导入的行", STUDY_RECORDS);
+    on_raw(conn, "查找已导入的行", STUDY_RECORDS, |raw| {
+        let mut lookup = raw
+            .prepare(
+                "SELECT source_id FROM study_records WHERE school_id = ?1 AND row_fingerprint = ?2",
+            )
+            .map_err(fail())?;
         let mut known = HashMap::new();
         for print in fingerprints {
             let source = lookup
                 .query_row(params![school.get(), print.as_bytes()], |row| row.get(0))
-                .optional()?;
+                .optional()
+                .map_err(fail())?;
             if let Some(source) = source {
                 known.insert(*print, SourceId(source));
             }
@@ -278,13 +285,17 @@ pub(super) async fn persons_by_id_card_hashes(
     conn: &mut SqliteConnection,
     hashes: &[String],
 ) -> StoreResult<HashMap<String, PersonId>> {
-    on_raw(conn, "按身份证号查找校友", "校友", |raw| {
-        let mut lookup = raw.prepare("SELECT id FROM persons WHERE id_card_hash = ?1")?;
+    let fail = || StoreError::bulk_write("按身份证号查找校友", PERSONS);
+    on_raw(conn, "按身份证号查找校友", PERSONS, |raw| {
+        let mut lookup = raw
+            .prepare("SELECT id FROM persons WHERE id_card_hash = ?1")
+            .map_err(fail())?;
         let mut found = HashMap::new();
         for hash in hashes {
             let person = lookup
                 .query_row(params![hash], |row| row.get(0))
-                .optional()?;
+                .optional()
+                .map_err(fail())?;
             if let Some(person) = person {
                 found.insert(hash.clone(), PersonId(person));
             }
