@@ -350,6 +350,7 @@ async fn finish(
     )
     .await?;
     tx.commit().await?;
+    db.checkpoint_in_background();
     bulk::sync_sequences(db).await?;
     Ok(run_id)
 }
