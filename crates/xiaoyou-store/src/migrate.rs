@@ -73,6 +73,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_row_fingerprint_bytes.sql"),
         postgres: include_str!("../migrations/postgres/0010_row_fingerprint_bytes.sql"),
     },
+    Migration {
+        version: 11,
+        name: "sparse_indexes",
+        sqlite: include_str!("../migrations/sqlite/0011_sparse_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0011_sparse_indexes.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
