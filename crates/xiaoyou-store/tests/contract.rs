@@ -5,7 +5,10 @@
 
 use chrono::NaiveDate;
 use xiaoyou_core::*;
-use xiaoyou_store::bulk::{self, Batch, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord};
+use xiaoyou_store::bulk::{
+    self, Batch, BulkConsent, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord,
+    RowFingerprint,
+};
 use xiaoyou_store::enterprises::{self, NewEnterprise};
 use xiaoyou_store::org::{self, NewClass, NewSchool};
 use xiaoyou_store::people::{
@@ -870,6 +873,145 @@ async fn bulk_load_and_statistics(t: &TestDb) {
     );
 }
 
+/// Bulk rows keep every value as written on both backends, including the characters a bulk
+/// format could take for its own (tab, newline, backslash, the text `\N`) and bytes that are
+/// not text.
+async fn bulk_rows_keep_every_value_as_written(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    let school = new_school(db, "长沙理工大学", SchoolKind::University).await;
+    let mut tx = db.begin().await.unwrap();
+    let source = sources::insert(&mut tx, SourceKind::Import, "名册.xlsx", Some(school.id))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let person = bulk::next_person_id(db).await.unwrap();
+    let cipher = vec![0x00, b'\\', b'\t', b'\n', 0xff, b'N'];
+    let print = RowFingerprint::from_digest(&[b'\\'; 32]);
+    let observed = NaiveDate::from_ymd_opt(2026, 3, 9);
+    let batch = Batch {
+        persons: vec![BulkPerson {
+            id: person,
+            name: PersonName::parse("欧阳娜").unwrap(),
+            name_key: "欧阳娜".into(),
+            gender: Some(Gender::Female),
+            birth_date: NaiveDate::from_ymd_opt(1993, 2, 28),
+            id_card: Some(StoredIdCard {
+                hash: "hash\\with\tcontrol".into(),
+                cipher: cipher.clone(),
+                masked: "4301**********123X".into(),
+            }),
+            native_region: Some(code("430100")),
+            current_city: Some("长沙\\N".into()),
+        }],
+        study_records: vec![BulkStudyRecord {
+            person,
+            school: school.id,
+            college: None,
+            major: None,
+            class: None,
+            level: StudyLevel::Master,
+            enrolment_year: Some(2015),
+            graduation_year: None,
+            student_no: Some("2015\t001".into()),
+            name_as_reported: "歐陽娜".into(),
+            source: source.id,
+            source_ref: Some("名册.xlsx#第3行\r\n".into()),
+            row_fingerprint: Some(print),
+        }],
+        contacts: vec![BulkContact {
+            person,
+            kind: ContactKind::Email,
+            value: "ouyang\\na@example.com".into(),
+            source: source.id,
+            observed_on: observed,
+            verified: true,
+        }],
+        employments: vec![BulkEmployment {
+            person,
+            enterprise: None,
+            employer_name: "\\N".into(),
+            title: Some(String::new()),
+            city: None,
+            start_year: Some(2019),
+            end_year: Some(2023),
+            is_current: false,
+            source: source.id,
+        }],
+        consents: vec![BulkConsent {
+            person,
+            audience: ConsentAudience::Province,
+            granted: true,
+            source: "名册\t授权栏".into(),
+        }],
+    };
+    let mut tx = db.begin().await.unwrap();
+    bulk::write_batch(&mut tx, batch).await.unwrap();
+    let known = bulk::known_fingerprints(&mut tx, school.id, &[print])
+        .await
+        .unwrap();
+    assert_eq!(
+        known.get(&print),
+        Some(&source.id),
+        "the fingerprint reads back"
+    );
+    tx.commit().await.unwrap();
+
+    let stored = people::get_person(db, person).await.unwrap().unwrap();
+    assert_eq!(stored.name, "欧阳娜");
+    assert_eq!(stored.gender, Some(Gender::Female));
+    assert_eq!(stored.birth_date, NaiveDate::from_ymd_opt(1993, 2, 28));
+    assert_eq!(stored.id_card_masked.as_deref(), Some("4301**********123X"));
+    assert_eq!(stored.native_region, Some(code("430100")));
+    assert_eq!(stored.current_city.as_deref(), Some("长沙\\N"));
+    assert_eq!(
+        people::id_card_cipher(db, person).await.unwrap(),
+        Some(cipher)
+    );
+    assert_eq!(
+        people::find_by_id_card_hash(db, "hash\\with\tcontrol")
+            .await
+            .unwrap(),
+        Some(person)
+    );
+    let records = people::study_records_of_person(db, person).await.unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].level, StudyLevel::Master);
+    assert_eq!(records[0].enrolment_year, Some(2015));
+    assert_eq!(records[0].graduation_year, None);
+    assert_eq!(records[0].student_no.as_deref(), Some("2015\t001"));
+    assert_eq!(
+        records[0].source_ref.as_deref(),
+        Some("名册.xlsx#第3行\r\n")
+    );
+    let contacts = people::contacts_of_person(db, person).await.unwrap();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0].kind, ContactKind::Email);
+    assert_eq!(contacts[0].value, "ouyang\\na@example.com");
+    assert_eq!(contacts[0].observed_on, observed);
+    assert!(contacts[0].verified);
+    let jobs = people::employments_of_person(db, person).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].employer_name, "\\N", "the text \\N is not a NULL");
+    assert_eq!(
+        jobs[0].title.as_deref(),
+        Some(""),
+        "an empty title is not a NULL"
+    );
+    assert_eq!(jobs[0].city, None);
+    assert_eq!(
+        (jobs[0].start_year, jobs[0].end_year),
+        (Some(2019), Some(2023))
+    );
+    assert!(!jobs[0].is_current);
+    let consents = xiaoyou_store::consents::current(db, person).await.unwrap();
+    assert_eq!(consents.len(), 1);
+    assert_eq!(consents[0].audience, ConsentAudience::Province);
+    assert!(consents[0].granted);
+    assert_eq!(consents[0].source, "名册\t授权栏");
+}
+
 backend_tests!(
     migrations_are_idempotent,
     settings_round_trip,
@@ -882,6 +1024,7 @@ backend_tests!(
     enterprises_with_codes_and_tags,
     talent_profiles_and_appointments,
     bulk_load_and_statistics,
+    bulk_rows_keep_every_value_as_written,
 );
 
 mod accounts_and_audit {

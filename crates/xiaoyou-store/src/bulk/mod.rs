@@ -1,24 +1,23 @@
 //! Bulk loading for generators and large imports, with person ids assigned by the caller so
 //! that rows referring to them can be built before anything is written. On SQLite rows go in
 //! through prepared single-row statements on the raw connection ([`sqlite`]); on PostgreSQL
-//! through multi-row statements.
+//! through one `COPY` per table and batch ([`postgres`]).
 
+mod postgres;
 mod sqlite;
 
 use crate::db::{Db, Tx};
 use crate::error::{StoreError, StoreResult};
-use crate::people::{StoredIdCard, contact_value_key};
+use crate::people::StoredIdCard;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Postgres, QueryBuilder};
 use std::collections::HashMap;
 use xiaoyou_core::{
     ClassId, CollegeId, ConsentAudience, ContactKind, EnterpriseId, Gender, MajorId, PersonId,
     PersonName, RegionCode, SchoolId, SourceId, StudyLevel,
 };
 
-/// Rows per multi-row statement (and keys per lookup) on PostgreSQL: well below its parameter
-/// limit.
-const ROWS_PER_STATEMENT: usize = 1000;
+/// Keys per lookup on PostgreSQL.
+const KEYS_PER_LOOKUP: usize = 1000;
 
 /// What identifies a roster row's content, so that importing it again changes nothing: the
 /// first 16 bytes of a SHA-256 digest over its normalised fields. 128 bits never collide
@@ -173,7 +172,7 @@ pub async fn known_fingerprints(
         Tx::Postgres(conn) => conn,
     };
     let mut known = HashMap::new();
-    for chunk in fingerprints.chunks(ROWS_PER_STATEMENT) {
+    for chunk in fingerprints.chunks(KEYS_PER_LOOKUP) {
         let prints: Vec<&[u8]> = chunk.iter().map(RowFingerprint::as_bytes).collect();
         let found: Vec<(Vec<u8>, i64)> = sqlx::query_as(
             "SELECT row_fingerprint, source_id FROM study_records
@@ -201,7 +200,7 @@ pub async fn persons_by_id_card_hashes(
         Tx::Postgres(conn) => conn,
     };
     let mut found = HashMap::new();
-    for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+    for chunk in hashes.chunks(KEYS_PER_LOOKUP) {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT id_card_hash, id FROM persons WHERE id_card_hash = ANY($1)")
                 .bind(chunk)
@@ -233,205 +232,12 @@ const CONTACTS: &str = "联系方式";
 const CONSENTS: &str = "授权记录";
 const EMPLOYMENTS: &str = "工作经历";
 
-fn persons_statement(rows: Vec<BulkPerson>, now: DateTime<Utc>) -> QueryBuilder<Postgres> {
-    let mut builder = QueryBuilder::new(
-        "INSERT INTO persons (id, name, name_key, gender, birth_date, id_card_hash, id_card_cipher,
-             id_card_masked, native_region_code, current_city, created_at, updated_at) ",
-    );
-    builder.push_values(rows, |mut row, p| {
-        let (hash, cipher, masked) = match p.id_card {
-            Some(card) => (Some(card.hash), Some(card.cipher), Some(card.masked)),
-            None => (None, None, None),
-        };
-        row.push_bind(p.id.get())
-            .push_bind(p.name.into_string())
-            .push_bind(p.name_key)
-            .push_bind(p.gender.map(Gender::code))
-            .push_bind(p.birth_date)
-            .push_bind(hash)
-            .push_bind(cipher)
-            .push_bind(masked)
-            .push_bind(p.native_region.map(region_param))
-            .push_bind(p.current_city)
-            .push_bind(now)
-            .push_bind(now);
-    });
-    builder
-}
-
-fn study_records_statement(
-    rows: Vec<BulkStudyRecord>,
-    now: DateTime<Utc>,
-) -> QueryBuilder<Postgres> {
-    let mut builder = QueryBuilder::new(
-        "INSERT INTO study_records (person_id, school_id, college_id, major_id, class_id, level,
-             enrolment_year, graduation_year, student_no, name_as_reported, source_id, source_ref,
-             row_fingerprint, reported_at, created_at) ",
-    );
-    builder.push_values(rows, |mut row, r| {
-        row.push_bind(r.person.get())
-            .push_bind(r.school.get())
-            .push_bind(r.college.map(CollegeId::get))
-            .push_bind(r.major.map(MajorId::get))
-            .push_bind(r.class.map(ClassId::get))
-            .push_bind(r.level.code())
-            .push_bind(r.enrolment_year)
-            .push_bind(r.graduation_year)
-            .push_bind(r.student_no)
-            .push_bind(r.name_as_reported)
-            .push_bind(r.source.get())
-            .push_bind(r.source_ref)
-            .push_bind(r.row_fingerprint.map(|print| print.0.to_vec()))
-            .push_bind(now)
-            .push_bind(now);
-    });
-    builder
-}
-
-fn contacts_statement(rows: Vec<BulkContact>, now: DateTime<Utc>) -> QueryBuilder<Postgres> {
-    let mut builder = QueryBuilder::new(
-        "INSERT INTO contact_points (person_id, kind, value, value_key, source_id, observed_on,
-             verified, created_at) ",
-    );
-    builder.push_values(rows, |mut row, c| {
-        let key = contact_value_key(c.kind, &c.value);
-        row.push_bind(c.person.get())
-            .push_bind(c.kind.code())
-            .push_bind(c.value)
-            .push_bind(key)
-            .push_bind(c.source.get())
-            .push_bind(c.observed_on)
-            .push_bind(c.verified)
-            .push_bind(now);
-    });
-    builder
-}
-
-fn employments_statement(rows: Vec<BulkEmployment>, now: DateTime<Utc>) -> QueryBuilder<Postgres> {
-    let mut builder = QueryBuilder::new(
-        "INSERT INTO employments (person_id, enterprise_id, employer_name, title, city, start_year,
-             end_year, is_current, source_id, created_at) ",
-    );
-    builder.push_values(rows, |mut row, e| {
-        row.push_bind(e.person.get())
-            .push_bind(e.enterprise.map(EnterpriseId::get))
-            .push_bind(e.employer_name)
-            .push_bind(e.title)
-            .push_bind(e.city)
-            .push_bind(e.start_year)
-            .push_bind(e.end_year)
-            .push_bind(e.is_current)
-            .push_bind(e.source.get())
-            .push_bind(now);
-    });
-    builder
-}
-
-fn consents_statement(rows: Vec<BulkConsent>, now: DateTime<Utc>) -> QueryBuilder<Postgres> {
-    let mut builder = QueryBuilder::new(
-        "INSERT INTO consents (person_id, audience, granted, source, recorded_at) ",
-    );
-    builder.push_values(rows, |mut row, c| {
-        row.push_bind(c.person.get())
-            .push_bind(c.audience.code())
-            .push_bind(c.granted)
-            .push_bind(c.source)
-            .push_bind(now);
-    });
-    builder
-}
-
-/// One multi-row INSERT's rows, moved rather than copied: each value is bound once.
-enum Run {
-    Persons(Vec<BulkPerson>),
-    StudyRecords(Vec<BulkStudyRecord>),
-    Contacts(Vec<BulkContact>),
-    Consents(Vec<BulkConsent>),
-    Employments(Vec<BulkEmployment>),
-}
-
-impl Run {
-    /// What the rows are, for error messages.
-    fn what(&self) -> &'static str {
-        match self {
-            Run::Persons(_) => PERSONS,
-            Run::StudyRecords(_) => STUDY_RECORDS,
-            Run::Contacts(_) => CONTACTS,
-            Run::Consents(_) => CONSENTS,
-            Run::Employments(_) => EMPLOYMENTS,
-        }
-    }
-
-    /// The multi-row INSERT of these rows.
-    fn build(self, now: DateTime<Utc>) -> QueryBuilder<Postgres> {
-        match self {
-            Run::Persons(rows) => persons_statement(rows, now),
-            Run::StudyRecords(rows) => study_records_statement(rows, now),
-            Run::Contacts(rows) => contacts_statement(rows, now),
-            Run::Consents(rows) => consents_statement(rows, now),
-            Run::Employments(rows) => employments_statement(rows, now),
-        }
-    }
-}
-
-/// The batch as statement-sized runs, in dependency order.
-fn runs_of(batch: Batch) -> impl Iterator<Item = Run> + Send {
-    fn split<T: Send>(rows: Vec<T>, wrap: fn(Vec<T>) -> Run) -> impl Iterator<Item = Run> + Send {
-        let mut rows = rows.into_iter();
-        std::iter::from_fn(move || {
-            let run: Vec<T> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
-            (!run.is_empty()).then(|| wrap(run))
-        })
-    }
-    split(batch.persons, Run::Persons)
-        .chain(split(batch.study_records, Run::StudyRecords))
-        .chain(split(batch.contacts, Run::Contacts))
-        .chain(split(batch.consents, Run::Consents))
-        .chain(split(batch.employments, Run::Employments))
-}
-
 /// Writes a batch inside the given transaction, consuming it.
 pub async fn write_batch(tx: &mut Tx, batch: Batch) -> StoreResult<()> {
     let now: DateTime<Utc> = Utc::now();
     match tx {
         Tx::Sqlite(conn) => sqlite::write_batch(conn, batch, now).await,
-        Tx::Postgres(conn) => write_batch_postgres(conn, batch, now).await,
-    }
-}
-
-/// PostgreSQL's multi-row statements. Each is built on a blocking thread while the one before
-/// it runs, so that building (copying every value into the statement's arguments) and the
-/// database's own work overlap instead of taking turns.
-async fn write_batch_postgres(
-    conn: &mut sqlx::PgConnection,
-    batch: Batch,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    let mut runs = runs_of(batch);
-    let Some(first) = runs.next() else {
-        return Ok(());
-    };
-    let mut current = (first.what(), first.build(now));
-    loop {
-        let next = runs.next().map(|run| {
-            let what = run.what();
-            (what, tokio::task::spawn_blocking(move || run.build(now)))
-        });
-        let (what, mut statement) = current;
-        statement
-            .build()
-            .execute(&mut *conn)
-            .await
-            .map_err(StoreError::query("批量写入", what))?;
-        let Some((what, building)) = next else {
-            return Ok(());
-        };
-        let statement = building.await.map_err(|e| StoreError::Corrupt {
-            table: what,
-            id: 0,
-            detail: format!("构建批量写入语句的线程异常结束：{e}"),
-        })?;
-        current = (what, statement);
+        Tx::Postgres(conn) => postgres::write_batch(conn, batch, now).await,
     }
 }
 
