@@ -184,6 +184,9 @@ pub enum BenchCommand {
         /// 名册格式：csv 或 xlsx
         #[arg(long, default_value = "csv")]
         format: String,
+        /// 名册带身份证号列（每行一个有效号码，导入时校验、加密并按号码归并校友）
+        #[arg(long)]
+        id_numbers: bool,
     },
     /// 在演示数据（或 --data 指定的数据）上启动服务、登录，并发请求校友办各页面，报告每页 p50/p99 延迟与每秒请求数
     Pages {

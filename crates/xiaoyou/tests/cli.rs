@@ -616,8 +616,33 @@ async fn bench_pages_measures_every_page(t: &TestDb) {
     assert!(err.contains("没有账号“nobody”"), "{err}");
 }
 
+async fn bench_import_reads_back_every_good_row(t: &TestDb) {
+    let (ok, out, err) = run(on(t).args(["bench", "import", "--rows", "1500", "--id-numbers"]));
+    assert!(ok, "{err}");
+    let figure = |label: &str| {
+        out.lines()
+            .find_map(|line| line.strip_prefix(label))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("a line for {label}: {out}"))
+            .to_owned()
+    };
+    assert_eq!(figure("数据行"), "1500", "{out}");
+    assert_eq!(
+        figure("新导入"),
+        "1470",
+        "every row with its valid ID number goes in: {out}"
+    );
+    assert_eq!(
+        figure("有误未导入"),
+        "30",
+        "one phone in fifty is short: {out}"
+    );
+    assert!(out.contains("行/秒") && out.contains("峰值内存"), "{out}");
+}
+
 backend_tests!(
     bench_pages_measures_every_page,
+    bench_import_reads_back_every_good_row,
     identity_links_and_exports,
     killed_import_leaves_nothing_and_runs_again,
     import_from_the_command_line,

@@ -11,7 +11,11 @@ use xiaoyou_store::{DatabaseTarget, Db, migrate, stats};
 pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Generate { records, seed } => generate(config, records, seed).await,
-        BenchCommand::Import { rows, format } => import(config, rows, &format).await,
+        BenchCommand::Import {
+            rows,
+            format,
+            id_numbers,
+        } => import(config, rows, &format, id_numbers).await,
         BenchCommand::Pages {
             user,
             password,
@@ -68,8 +72,14 @@ async fn fresh_db(
 }
 
 /// Writes a roster of `rows` lines with realistic column names and values, some of them
-/// wrong, to `path`, without holding it in memory.
-fn write_roster(path: &std::path::Path, rows: u64, format: &str) -> anyhow::Result<()> {
+/// wrong, to `path`, without holding it in memory. With `id_numbers` every line also carries
+/// a distinct valid ID number that agrees with its gender.
+fn write_roster(
+    path: &std::path::Path,
+    rows: u64,
+    format: &str,
+    id_numbers: bool,
+) -> anyhow::Result<()> {
     const SURNAMES: [&str; 12] = [
         "王", "李", "张", "刘", "陈", "杨", "黄", "周", "吴", "彭", "谭", "曾",
     ];
@@ -96,7 +106,12 @@ fn write_roster(path: &std::path::Path, rows: u64, format: &str) -> anyhow::Resu
         "职务",
         "所在地",
     ];
-    let line = |i: u64| -> [String; 12] {
+    let header: Vec<&str> = if id_numbers {
+        header.iter().copied().chain(["身份证号"]).collect()
+    } else {
+        header.to_vec()
+    };
+    let base_line = |i: u64| -> [String; 12] {
         let college = COLLEGES[(i % 4) as usize];
         let year = 1990 + (i % 30) as i32;
         [
@@ -123,13 +138,20 @@ fn write_roster(path: &std::path::Path, rows: u64, format: &str) -> anyhow::Resu
             "长沙".to_owned(),
         ]
     };
+    let line = |i: u64| -> anyhow::Result<Vec<String>> {
+        let mut fields = base_line(i).to_vec();
+        if id_numbers {
+            fields.push(bench_id_number(i)?.expose().to_owned());
+        }
+        Ok(fields)
+    };
     match format {
         "csv" => {
             use std::io::Write;
             let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
             writeln!(out, "{}", header.join(","))?;
             for i in 0..rows {
-                writeln!(out, "{}", line(i).join(","))?;
+                writeln!(out, "{}", line(i)?.join(","))?;
             }
             out.flush()?;
             Ok(())
@@ -141,7 +163,7 @@ fn write_roster(path: &std::path::Path, rows: u64, format: &str) -> anyhow::Resu
                 sheet.write_string(0, col as u16, *text)?;
             }
             for i in 0..rows {
-                for (col, text) in line(i).iter().enumerate() {
+                for (col, text) in line(i)?.iter().enumerate() {
                     sheet.write_string(i as u32 + 1, col as u16, text)?;
                 }
             }
@@ -152,12 +174,24 @@ fn write_roster(path: &std::path::Path, rows: u64, format: &str) -> anyhow::Resu
     }
 }
 
-async fn import(config: &Config, rows: u64, format: &str) -> anyhow::Result<()> {
+/// The ID number of bench roster line `i`: distinct for the first ten million lines (the birth
+/// date moves on every thousand lines, the area every ten million), with a sequence whose
+/// parity gives the line's gender (even lines are 男).
+fn bench_id_number(i: u64) -> anyhow::Result<xiaoyou_core::IdCardNo> {
+    let first_birthday = chrono::NaiveDate::from_ymd_opt(1968, 1, 1)
+        .ok_or_else(|| anyhow::anyhow!("无效的起始出生日期"))?;
+    let birth = first_birthday + chrono::Days::new(i / 1000 % 10_000);
+    let area = 430_102 + 2 * (i / 10_000_000 % 50) as u32;
+    let sequence = ((i + 1) % 1000) as u32;
+    Ok(xiaoyou_core::IdCardNo::compose(area, birth, sequence)?)
+}
+
+async fn import(config: &Config, rows: u64, format: &str, id_numbers: bool) -> anyhow::Result<()> {
     let scratch = std::env::temp_dir().join(format!("xiaoyou-bench-import-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let file = scratch.join(format!("bench.{format}"));
     eprintln!("生成 {rows} 行 {format} 名册……");
-    write_roster(&file, rows, format)?;
+    write_roster(&file, rows, format, id_numbers)?;
     let size = std::fs::metadata(&file)?.len();
     let (db, target) = fresh_db(config, &scratch).await?;
     xiaoyou_app::reference::load_hunan(&db).await?;
@@ -462,4 +496,29 @@ async fn identity_from_rosters(config: &Config, records: usize, seed: u64) -> an
     db.close().await;
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bench_id_number;
+    use std::collections::HashSet;
+    use xiaoyou_core::Gender;
+
+    #[test]
+    fn bench_id_numbers_are_valid_distinct_and_agree_with_the_gender_column() {
+        let mut seen = HashSet::new();
+        for i in (0..2_000_000).step_by(97) {
+            let id = bench_id_number(i).expect("a valid number");
+            let expected = if i % 2 == 0 {
+                Gender::Male
+            } else {
+                Gender::Female
+            };
+            assert_eq!(id.gender(), expected, "line {i}");
+            assert!(
+                seen.insert(id.expose().to_owned()),
+                "line {i} repeats a number"
+            );
+        }
+    }
 }
