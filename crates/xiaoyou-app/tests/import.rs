@@ -10,7 +10,7 @@ use xiaoyou_app::import::{self, ImportReport};
 use xiaoyou_core::{ContactKind, FixedClock, PersonalDataKey, RegionCode, SchoolKind};
 use xiaoyou_store::org::{self, NewSchool, School};
 use xiaoyou_store::sources::{self, SourceKind};
-use xiaoyou_store::{Db, people, stats};
+use xiaoyou_store::{DatabaseTarget, Db, people, stats};
 use xiaoyou_testkit::{TestDb, backend_tests};
 
 fn clock() -> FixedClock {
@@ -618,6 +618,42 @@ async fn rows_imported_before_the_fingerprint_upgrade_stay_known(t: &TestDb) {
         .unwrap();
     assert_eq!((again.imported, again.unchanged), (0, 3));
     assert_eq!(stats::totals(db).await.unwrap().study_records, 3);
+}
+
+/// On SQLite an import commits without copying its pages from the write-ahead log into the
+/// database file; a checkpoint of its own does that afterwards, with no other write needed.
+#[tokio::test]
+async fn an_import_reaches_the_database_file_without_another_write() {
+    let t = TestDb::sqlite().await;
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let school = school(db).await;
+    let dir = t.sqlite_dir().unwrap();
+    let Ok(DatabaseTarget::SqliteFile(file)) = DatabaseTarget::resolve(None, &dir) else {
+        panic!("a SQLite test database lives in a file");
+    };
+    let size = || std::fs::metadata(&file).unwrap().len();
+    let before = size();
+    let mut csv = String::from("序号,姓名,手机号码,学院,班级,毕业年份,工作单位\n");
+    for i in 0..3_000 {
+        csv.push_str(&format!(
+            "{n},李娜,139{i:08},学院{college},{college}班,2015,单位{i}\n",
+            n = i + 1,
+            college = i % 5
+        ));
+    }
+    let report = run(db, &key, &school, "名册.csv", csv.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(report.imported, 3_000);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while size() <= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import's pages never reached the database file ({before} bytes)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 backend_tests!(

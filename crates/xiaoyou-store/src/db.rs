@@ -4,7 +4,7 @@
 use crate::error::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
+use sqlx::{ConnectOptions, Connection, PgPool, Postgres, Sqlite, SqlitePool};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -197,22 +197,28 @@ impl Db {
         }
     }
 
-    /// Copies what SQLite's write-ahead log holds into the database file, on a task of its own,
-    /// without blocking readers or writers meanwhile (a passive checkpoint). Committed data is
-    /// already safe and visible in the log; the copy keeps the log from growing and readers
-    /// from searching it. PostgreSQL checkpoints by itself.
+    /// Copies what SQLite's write-ahead log holds into the database file, on a task and a
+    /// connection of its own, without blocking readers or writers meanwhile (a passive
+    /// checkpoint). Committed data is already safe and visible in the log; the copy keeps the
+    /// log from growing and readers from searching it. The connection is not the pool's: a
+    /// pooled connection could keep the checkpoint's statement, and with it a read snapshot,
+    /// after it is done. PostgreSQL checkpoints by itself.
     pub fn checkpoint_in_background(&self) {
         let Db::Sqlite(pool) = self else {
             return;
         };
-        let pool = pool.clone();
+        let options = (*pool.connect_options()).clone();
         tokio::spawn(async move {
             let started = std::time::Instant::now();
-            match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&pool)
-                .await
-            {
-                Ok(_) => tracing::debug!(
+            let checkpoint = async {
+                let mut conn = options.connect().await?;
+                sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&mut conn)
+                    .await?;
+                conn.close().await
+            };
+            match checkpoint.await {
+                Ok(()) => tracing::debug!(
                     seconds = started.elapsed().as_secs_f64(),
                     "写前日志已并入数据库文件"
                 ),
