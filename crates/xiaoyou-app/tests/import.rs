@@ -656,7 +656,59 @@ async fn an_import_reaches_the_database_file_without_another_write() {
     }
 }
 
+/// A person imported before ID-number hashes shrank to 16 bytes (version 12) is found again
+/// by ID number after the upgrade: a later roster's row with the same number joins them.
+async fn persons_imported_before_the_id_hash_upgrade_stay_known(t: &TestDb) {
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let school = school(db).await;
+    let first = run(db, &key, &school, "2015届通讯录.xlsx", &roster_xlsx(&GOOD))
+        .await
+        .unwrap();
+    assert_eq!(first.imported, 3);
+    let persons = stats::totals(db).await.unwrap().persons;
+
+    // Turn the database back into version 11: hashes of all 32 bytes, of which the first 16
+    // are the hash kept now.
+    execute(
+        db,
+        &[
+            "UPDATE persons SET id_card_hash = id_card_hash || 'ffeeddccbbaa99887766554433221100'
+             WHERE id_card_hash IS NOT NULL",
+            "DELETE FROM schema_migrations WHERE version >= 12",
+        ],
+    )
+    .await;
+    let long = "SELECT COUNT(*) FROM persons WHERE length(id_card_hash) = 64";
+    assert_eq!(scalar(db, long).await, 1);
+
+    let applied = xiaoyou_store::migrate::migrate(db).await.unwrap();
+    assert_eq!(applied, vec![12]);
+    assert_eq!(scalar(db, long).await, 0);
+    // 王伟 again, by the same ID number, in a later class.
+    let mut later = GOOD[0];
+    later[6] = "土木1902班";
+    later[8] = "2019.7";
+    let again = run(
+        db,
+        &key,
+        &school,
+        "2019届通讯录.xlsx",
+        &roster_xlsx(&[later]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.imported, 1);
+    let totals = stats::totals(db).await.unwrap();
+    assert_eq!(totals.study_records, 4);
+    assert_eq!(
+        totals.persons, persons,
+        "the same ID number is the same person"
+    );
+}
+
 backend_tests!(
+    persons_imported_before_the_id_hash_upgrade_stay_known,
     rows_imported_before_the_fingerprint_upgrade_stay_known,
     a_roster_of_many_chunks_feeds_search_and_keeps_references_whole,
     abandoned_jobs_run_again_with_their_mapping,

@@ -79,6 +79,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_sparse_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0011_sparse_indexes.sql"),
     },
+    Migration {
+        version: 12,
+        name: "id_card_hash_16_bytes",
+        sqlite: include_str!("../migrations/sqlite/0012_id_card_hash_16_bytes.sql"),
+        postgres: include_str!("../migrations/postgres/0012_id_card_hash_16_bytes.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
