@@ -200,9 +200,9 @@ impl Db {
     /// Copies what SQLite's write-ahead log holds into the database file, on a task and a
     /// connection of its own, without blocking readers or writers meanwhile (a passive
     /// checkpoint). Committed data is already safe and visible in the log; the copy keeps the
-    /// log from growing and readers from searching it. The connection is not the pool's: a
-    /// pooled connection could keep the checkpoint's statement, and with it a read snapshot,
-    /// after it is done. PostgreSQL checkpoints by itself.
+    /// log from growing and readers from searching it. The connection is not the pool's, so
+    /// the seconds a large checkpoint takes do not hold one of the connections pages wait for.
+    /// PostgreSQL checkpoints by itself.
     pub fn checkpoint_in_background(&self) {
         let Db::Sqlite(pool) = self else {
             return;
