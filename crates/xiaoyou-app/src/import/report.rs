@@ -10,8 +10,15 @@ pub fn error_report(headers: &[String], errors: &[RowError]) -> AppResult<Vec<u8
     let fail =
         |e: rust_xlsxwriter::XlsxError| AppError::Background(format!("生成错误报告失败：{e}"));
     let mut workbook = Workbook::new();
-    let sheet = workbook.add_worksheet();
+    // Rows go to a temporary file as they are written: a report of tens of thousands of rows
+    // would otherwise hold every cell, and its strings, in memory until it is saved.
+    let sheet = workbook
+        .add_worksheet_with_constant_memory()
+        .map_err(fail)?;
     sheet.set_name("错误报告").map_err(fail)?;
+    sheet
+        .set_column_width(headers.len() as u16 + 1, 60)
+        .map_err(fail)?;
     let bold = Format::new().set_bold();
     let width = headers.len();
     for (col, header) in headers.iter().enumerate() {
@@ -49,6 +56,5 @@ pub fn error_report(headers: &[String], errors: &[RowError]) -> AppResult<Vec<u8
             .write_string(row, width as u16 + 1, &reasons)
             .map_err(fail)?;
     }
-    sheet.set_column_width(width as u16 + 1, 60).map_err(fail)?;
     workbook.save_to_buffer().map_err(fail)
 }
