@@ -174,9 +174,10 @@ fn write_roster(
     }
 }
 
-/// The ID number of bench roster line `i`: distinct for the first ten million lines (the birth
-/// date moves on every thousand lines, the area every ten million), with a sequence whose
-/// parity gives the line's gender (even lines are 男).
+/// The ID number of bench roster line `i`: distinct for the first 500 million lines (the
+/// sequence runs through a thousand lines, the birth date moves on every thousand and comes
+/// round after ten million, when the area moves on), with a sequence whose parity gives the
+/// line's gender (even lines are 男).
 fn bench_id_number(i: u64) -> anyhow::Result<xiaoyou_core::IdCardNo> {
     let first_birthday = chrono::NaiveDate::from_ymd_opt(1968, 1, 1)
         .ok_or_else(|| anyhow::anyhow!("无效的起始出生日期"))?;
