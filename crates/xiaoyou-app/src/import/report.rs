@@ -9,6 +9,7 @@ use rust_xlsxwriter::{Format, Workbook};
 pub fn error_report(headers: &[String], errors: &[RowError]) -> AppResult<Vec<u8>> {
     let fail =
         |e: rust_xlsxwriter::XlsxError| AppError::Background(format!("生成错误报告失败：{e}"));
+    let width = headers.len();
     let mut workbook = Workbook::new();
     // Rows go to a temporary file as they are written: a report of tens of thousands of rows
     // would otherwise hold every cell, and its strings, in memory until it is saved.
@@ -16,11 +17,9 @@ pub fn error_report(headers: &[String], errors: &[RowError]) -> AppResult<Vec<u8
         .add_worksheet_with_constant_memory()
         .map_err(fail)?;
     sheet.set_name("错误报告").map_err(fail)?;
-    sheet
-        .set_column_width(headers.len() as u16 + 1, 60)
-        .map_err(fail)?;
+    // The reasons column is wide; widths are set before rows are streamed out.
+    sheet.set_column_width(width as u16 + 1, 60).map_err(fail)?;
     let bold = Format::new().set_bold();
-    let width = headers.len();
     for (col, header) in headers.iter().enumerate() {
         sheet
             .write_string_with_format(0, col as u16, header, &bold)
