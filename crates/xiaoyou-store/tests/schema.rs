@@ -56,6 +56,20 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
 }
 
 #[tokio::test]
+async fn a_new_sqlite_database_has_16_kib_pages() {
+    let test_db = TestDb::sqlite().await;
+    let Db::Sqlite(pool) = &test_db.db else {
+        panic!("expected SQLite");
+    };
+    let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(page_size, i64::from(xiaoyou_store::db::SQLITE_PAGE_SIZE));
+    assert_eq!(page_size, 16 * 1024);
+}
+
+#[tokio::test]
 async fn every_table_of_the_model_exists_on_sqlite() {
     let test_db = TestDb::sqlite().await;
     let shape = schema::describe(&test_db.db).await.unwrap();
