@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult};
 pub use mapping::ColumnChoices;
 pub use read::ReadSeek;
 use read::{Message, ReadPlan};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use validate::Problem;
 use write::Writer;
@@ -201,10 +202,11 @@ async fn store_chunks(
     let mut writer = Writer::new(school, source.id, Some(now.date_naive()));
     let bulk_load = BulkLoad::begin(&mut tx, expected).await?;
     let mut chunks = 0u64;
+    let mut timings = PhaseTimings::default();
     loop {
         let chunk = match waiting.take() {
             Some(chunk) => chunk,
-            None => match next_chunk(receiver).await {
+            None => match timings.reading(next_chunk(receiver)).await {
                 Some(chunk) => chunk,
                 None => break,
             },
@@ -222,14 +224,52 @@ async fn store_chunks(
                 report.errors.push(error);
             }
         }
-        writer.store(&mut tx, chunk.rows, &mut report).await?;
+        timings
+            .storing(writer.store(&mut tx, chunk.rows, &mut report))
+            .await?;
         progress(ImportProgress {
             rows_stored: report.imported as u64,
             ..status
         });
     }
-    bulk_load.finish(&mut tx).await?;
+    timings.indexing(bulk_load.finish(&mut tx)).await?;
+    tracing::debug!(
+        waiting_for_reader = timings.reading.as_secs_f64(),
+        storing = timings.storing.as_secs_f64(),
+        rebuilding_indexes = timings.indexing.as_secs_f64(),
+        rows = report.imported,
+        "导入各阶段用时（秒）"
+    );
     Ok((tx, report, writer.touched))
+}
+
+/// Where the storing side of an import spends its time, for the debug log.
+#[derive(Default)]
+struct PhaseTimings {
+    reading: Duration,
+    storing: Duration,
+    indexing: Duration,
+}
+
+impl PhaseTimings {
+    async fn reading<T>(&mut self, work: impl Future<Output = T>) -> T {
+        timed(&mut self.reading, work).await
+    }
+
+    async fn storing<T>(&mut self, work: impl Future<Output = T>) -> T {
+        timed(&mut self.storing, work).await
+    }
+
+    async fn indexing<T>(&mut self, work: impl Future<Output = T>) -> T {
+        timed(&mut self.indexing, work).await
+    }
+}
+
+async fn timed<T>(total: &mut Duration, work: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let outcome = work.await;
+    *total += started.elapsed();
+    outcome
 }
 
 /// Rows beyond which a SQLite import that at least doubles the study records drops secondary
@@ -349,7 +389,9 @@ async fn finish(
         now,
     )
     .await?;
+    let committing = Instant::now();
     tx.commit().await?;
+    tracing::debug!(seconds = committing.elapsed().as_secs_f64(), "导入已提交");
     db.checkpoint_in_background();
     bulk::sync_sequences(db).await?;
     Ok(run_id)
