@@ -482,6 +482,15 @@ async fn a_roster_of_many_chunks_feeds_search_and_keeps_references_whole(t: &Tes
         rows + 1,
         "one ID number is one person across chunks"
     );
+    // A repeated row adds no contact point or employment either.
+    assert_eq!(
+        scalar(db, "SELECT COUNT(*) FROM contact_points").await as usize,
+        rows + 2
+    );
+    assert_eq!(
+        scalar(db, "SELECT COUNT(*) FROM employments").await as usize,
+        rows
+    );
     assert_eq!(scalar(db, PERSONS_NOT_IN_FEED).await, 0);
 
     if let Db::Sqlite(pool) = db {

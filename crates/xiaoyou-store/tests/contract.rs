@@ -873,6 +873,109 @@ async fn bulk_load_and_statistics(t: &TestDb) {
     );
 }
 
+/// Rows in `table` (a name from this file).
+async fn rows_in(db: &Db, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    match db {
+        Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+    }
+}
+
+/// A batch of new rows goes in whole; a batch with one row whose fingerprint the school has
+/// stored leaves nothing behind, on a transaction that checks foreign keys as it goes.
+async fn a_batch_with_a_stored_row_writes_nothing(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    let school = new_school(db, "长沙理工大学", SchoolKind::University).await;
+    let mut tx = db.begin().await.unwrap();
+    let source = sources::insert(&mut tx, SourceKind::Import, "名册.csv", Some(school.id))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let first = bulk::next_person_id(db).await.unwrap().get();
+    let row = |batch: &mut Batch, id: i64, print: u8| {
+        let person = PersonId(id);
+        batch.persons.push(BulkPerson {
+            id: person,
+            name: PersonName::parse("王芳").unwrap(),
+            name_key: "王芳".into(),
+            gender: None,
+            birth_date: None,
+            id_card: None,
+            native_region: None,
+            current_city: None,
+        });
+        batch.study_records.push(BulkStudyRecord {
+            person,
+            school: school.id,
+            college: None,
+            major: None,
+            class: None,
+            level: StudyLevel::Bachelor,
+            enrolment_year: None,
+            graduation_year: Some(2015),
+            student_no: None,
+            name_as_reported: "王芳".into(),
+            source: source.id,
+            source_ref: None,
+            row_fingerprint: Some(RowFingerprint::from_digest(&[print; 32])),
+        });
+        batch.contacts.push(BulkContact {
+            person,
+            kind: ContactKind::Mobile,
+            value: format!("1390000000{print}"),
+            source: source.id,
+            observed_on: None,
+            verified: false,
+        });
+        batch.employments.push(BulkEmployment {
+            person,
+            enterprise: None,
+            employer_name: "湖南示例企业".into(),
+            title: None,
+            city: None,
+            start_year: None,
+            end_year: None,
+            is_current: true,
+            source: source.id,
+        });
+    };
+    let tables = ["persons", "study_records", "contact_points", "employments"];
+
+    let mut batch = Batch::default();
+    row(&mut batch, first, 1);
+    let mut tx = db.begin().await.unwrap();
+    let written = bulk::write_batch_of_new_rows(&mut tx, batch).await.unwrap();
+    assert!(matches!(written, bulk::NewRowsWritten::All), "{written:?}");
+    tx.commit().await.unwrap();
+    for table in tables {
+        assert_eq!(rows_in(db, table).await, 1, "{table}");
+    }
+
+    let mut batch = Batch::default();
+    row(&mut batch, first + 1, 2);
+    row(&mut batch, first + 2, 1);
+    row(&mut batch, first + 3, 3);
+    let mut tx = db.begin().await.unwrap();
+    let written = bulk::write_batch_of_new_rows(&mut tx, batch).await.unwrap();
+    let bulk::NewRowsWritten::Refused { batch, positions } = written else {
+        panic!("a stored fingerprint was not refused");
+    };
+    assert_eq!(positions, vec![1]);
+    assert_eq!(batch.study_records.len(), 3, "the batch comes back whole");
+    tx.commit().await.unwrap();
+    for table in tables {
+        assert_eq!(rows_in(db, table).await, 1, "{table} after commit");
+    }
+}
+
 /// Bulk rows keep every value as written on both backends, including the characters a bulk
 /// format could take for its own (tab, newline, backslash, the text `\N`) and bytes that are
 /// not text.
@@ -1025,6 +1128,7 @@ backend_tests!(
     talent_profiles_and_appointments,
     bulk_load_and_statistics,
     bulk_rows_keep_every_value_as_written,
+    a_batch_with_a_stored_row_writes_nothing,
 );
 
 mod accounts_and_audit {

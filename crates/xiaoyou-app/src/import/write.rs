@@ -3,6 +3,11 @@
 //! counted as unchanged; rows repeated within this file as duplicates. Colleges, majors and
 //! classes are created once; the same ID number is the same person, in the database or in
 //! the file (the transaction sees its own earlier chunks, so nothing is kept per file).
+//!
+//! A school's first roster is written chunk by chunk without looking its rows up first; the
+//! fingerprint index refuses a repeat as it is inserted, and only then is the chunk sorted
+//! out row by row. Later rosters look every row up before writing, so that an unchanged row
+//! creates nothing, not even a class renamed since.
 
 use super::ImportReport;
 use super::read::PreparedRow;
@@ -11,7 +16,9 @@ use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 use xiaoyou_core::{ClassId, CollegeId, ContactKind, MajorId, PersonId, SourceId};
 use xiaoyou_store::Tx;
-use xiaoyou_store::bulk::{self, Batch, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord};
+use xiaoyou_store::bulk::{
+    self, Batch, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord, NewRowsWritten,
+};
 use xiaoyou_store::org::{self, NewClass, School};
 
 pub struct Writer<'a> {
@@ -23,6 +30,56 @@ pub struct Writer<'a> {
     classes: HashMap<String, ClassId>,
     /// Persons created or given a new study record, for identity resolution and search.
     pub touched: Vec<PersonId>,
+    /// Whether rows are written without looking them up first (see `expects_new_rows`);
+    /// `None` until the first chunk.
+    rows_are_new: Option<bool>,
+}
+
+/// What one row put into a batch: a study record of `person`, then `contacts` contact points
+/// and perhaps an employment. A person the row created comes first, among the batch's persons.
+struct RowParts {
+    person: PersonId,
+    contacts: usize,
+    employment: bool,
+}
+
+/// `batch` without the rows at `positions` (described row by row by `parts`), and the parts
+/// of the rows that remain. A person the batch creates stays if a remaining row names him.
+fn without_rows(
+    batch: Batch,
+    parts: Vec<RowParts>,
+    positions: &HashSet<usize>,
+) -> (Batch, Vec<RowParts>) {
+    let mut kept = Batch {
+        consents: batch.consents,
+        ..Batch::default()
+    };
+    let mut kept_parts = Vec::with_capacity(parts.len());
+    let mut contacts = batch.contacts.into_iter();
+    let mut employments = batch.employments.into_iter();
+    for (at, (record, row)) in batch.study_records.into_iter().zip(parts).enumerate() {
+        let row_contacts = contacts.by_ref().take(row.contacts);
+        let employment = if row.employment {
+            employments.next()
+        } else {
+            None
+        };
+        if positions.contains(&at) {
+            row_contacts.for_each(drop);
+            continue;
+        }
+        kept.contacts.extend(row_contacts);
+        kept.employments.extend(employment);
+        kept.study_records.push(record);
+        kept_parts.push(row);
+    }
+    let named: HashSet<PersonId> = kept_parts.iter().map(|p| p.person).collect();
+    kept.persons = batch
+        .persons
+        .into_iter()
+        .filter(|p| named.contains(&p.id))
+        .collect();
+    (kept, kept_parts)
 }
 
 type Place = (Option<CollegeId>, Option<MajorId>, Option<ClassId>);
@@ -37,6 +94,7 @@ impl<'a> Writer<'a> {
             majors: HashMap::new(),
             classes: HashMap::new(),
             touched: Vec::new(),
+            rows_are_new: None,
         }
     }
 
@@ -56,15 +114,80 @@ impl<'a> Writer<'a> {
                 report.duplicates += 1;
             }
         }
+        if self.expects_new_rows(tx).await? {
+            self.store_expected_new(tx, fresh, report).await
+        } else {
+            self.store_checked(tx, fresh, report).await
+        }
+    }
+
+    /// Whether this import's rows can be written without looking each up first: so while the
+    /// school had no study records when the import began (its first roster) and no row was
+    /// refused as stored since. A row can then only repeat one of this file's earlier chunks,
+    /// whose colleges, majors and classes it shares.
+    async fn expects_new_rows(&mut self, tx: &mut Tx) -> AppResult<bool> {
+        if let Some(expected) = self.rows_are_new {
+            return Ok(expected);
+        }
+        let expected = !bulk::school_has_study_records(tx, self.school.id).await?;
+        self.rows_are_new = Some(expected);
+        Ok(expected)
+    }
+
+    /// Writes the chunk in one go; rows the database refuses as stored already (repeats of an
+    /// earlier chunk) are counted and the rest written again.
+    async fn store_expected_new(
+        &mut self,
+        tx: &mut Tx,
+        fresh: Vec<PreparedRow>,
+        report: &mut ImportReport,
+    ) -> AppResult<()> {
+        let (batch, parts) = self.build_batch(tx, fresh).await?;
+        let (batch, parts) = match bulk::write_batch_of_new_rows(tx, batch).await? {
+            NewRowsWritten::All => (None, parts),
+            NewRowsWritten::Refused { batch, positions } => {
+                self.rows_are_new = Some(false);
+                let prints: Vec<_> = positions
+                    .iter()
+                    .filter_map(|at| batch.study_records.get(*at)?.row_fingerprint)
+                    .collect();
+                let known = bulk::known_fingerprints(tx, self.school.id, &prints).await?;
+                let stored: HashSet<usize> = positions
+                    .into_iter()
+                    .filter(|at| {
+                        let print = batch.study_records.get(*at).and_then(|r| r.row_fingerprint);
+                        match print.and_then(|print| known.get(&print)) {
+                            Some(source) => {
+                                self.count_known(*source, report);
+                                true
+                            }
+                            None => false,
+                        }
+                    })
+                    .collect();
+                let (batch, parts) = without_rows(batch, parts, &stored);
+                (Some(batch), parts)
+            }
+        };
+        if let Some(batch) = batch {
+            bulk::write_batch(tx, batch).await?;
+        }
+        self.count_stored(&parts, report);
+        Ok(())
+    }
+
+    /// Looks the chunk's rows up first and writes those not stored yet.
+    async fn store_checked(
+        &mut self,
+        tx: &mut Tx,
+        mut fresh: Vec<PreparedRow>,
+        report: &mut ImportReport,
+    ) -> AppResult<()> {
         let prints: Vec<_> = fresh.iter().map(|r| r.fingerprint).collect();
         let known = bulk::known_fingerprints(tx, self.school.id, &prints).await?;
         fresh.retain(|row| match known.get(&row.fingerprint) {
-            Some(source) if *source == self.source => {
-                report.duplicates += 1;
-                false
-            }
-            Some(_) => {
-                report.unchanged += 1;
+            Some(source) => {
+                self.count_known(*source, report);
                 false
             }
             None => true,
@@ -72,7 +195,32 @@ impl<'a> Writer<'a> {
         if fresh.is_empty() {
             return Ok(());
         }
+        let (batch, parts) = self.build_batch(tx, fresh).await?;
+        bulk::write_batch(tx, batch).await?;
+        self.count_stored(&parts, report);
+        Ok(())
+    }
 
+    /// A row stored before under `source`: by this import, a repeat; by another, unchanged.
+    fn count_known(&self, source: SourceId, report: &mut ImportReport) {
+        if source == self.source {
+            report.duplicates += 1;
+        } else {
+            report.unchanged += 1;
+        }
+    }
+
+    fn count_stored(&mut self, parts: &[RowParts], report: &mut ImportReport) {
+        report.imported += parts.len();
+        self.touched.extend(parts.iter().map(|p| p.person));
+    }
+
+    /// The records of the chunk's rows, in row order, and what each row contributed.
+    async fn build_batch(
+        &mut self,
+        tx: &mut Tx,
+        fresh: Vec<PreparedRow>,
+    ) -> AppResult<(Batch, Vec<RowParts>)> {
         let mut places = Vec::with_capacity(fresh.len());
         for row in &fresh {
             places.push(self.place(tx, row).await?);
@@ -96,6 +244,7 @@ impl<'a> Writer<'a> {
         let mut new_ids = bulk::reserve_person_ids(tx, needed).await?.into_iter();
 
         let mut batch = Batch::default();
+        let mut parts = Vec::with_capacity(fresh.len());
         for (prepared, (college, major, class)) in fresh.into_iter().zip(places) {
             let PreparedRow {
                 row,
@@ -152,6 +301,7 @@ impl<'a> Writer<'a> {
                 (ContactKind::WeChat, row.wechat),
                 (ContactKind::QQ, row.qq),
             ];
+            let contacts_before = batch.contacts.len();
             for (kind, value) in contacts {
                 if let Some(value) = value {
                     batch.contacts.push(BulkContact {
@@ -164,6 +314,7 @@ impl<'a> Writer<'a> {
                     });
                 }
             }
+            let employment = row.employer.is_some();
             if let Some(employer) = row.employer {
                 batch.employments.push(BulkEmployment {
                     person,
@@ -177,11 +328,13 @@ impl<'a> Writer<'a> {
                     source: self.source,
                 });
             }
-            report.imported += 1;
-            self.touched.push(person);
+            parts.push(RowParts {
+                person,
+                contacts: batch.contacts.len() - contacts_before,
+                employment,
+            });
         }
-        bulk::write_batch(tx, batch).await?;
-        Ok(())
+        Ok((batch, parts))
     }
 
     /// The college, major and class of a row, each created the first time it is met.

@@ -241,6 +241,62 @@ pub async fn write_batch(tx: &mut Tx, batch: Batch) -> StoreResult<()> {
     }
 }
 
+/// What [`write_batch_of_new_rows`] did with a batch.
+#[derive(Debug)]
+pub enum NewRowsWritten {
+    /// Every row of the batch is stored.
+    All,
+    /// Nothing of the batch is stored: the study records at these positions have a
+    /// fingerprint their school has stored already. The batch is handed back.
+    Refused { batch: Batch, positions: Vec<usize> },
+}
+
+/// Writes a batch whose study records are expected to be new to their school, unless one of
+/// their fingerprints is stored already; then nothing of it is written.
+///
+/// On SQLite nothing is looked up beforehand: the study records go in first and the
+/// fingerprint index refuses a stored one as it is inserted, which spares every row a search of
+/// that index. After a refusal the batch's study records are taken out again. This needs the
+/// foreign keys of the transaction unchecked or deferred, as in [`Db::begin_bulk_load`]; they
+/// are deferred here otherwise. PostgreSQL checks a study record's person as it arrives, so
+/// there the fingerprints are looked up before anything is written.
+pub async fn write_batch_of_new_rows(tx: &mut Tx, batch: Batch) -> StoreResult<NewRowsWritten> {
+    let now: DateTime<Utc> = Utc::now();
+    match tx {
+        Tx::Sqlite(conn) => sqlite::write_batch_of_new_rows(conn, batch, now).await,
+        Tx::Postgres(_) => {
+            let positions = stored_positions(tx, &batch.study_records).await?;
+            if !positions.is_empty() {
+                return Ok(NewRowsWritten::Refused { batch, positions });
+            }
+            write_batch(tx, batch).await?;
+            Ok(NewRowsWritten::All)
+        }
+    }
+}
+
+/// The positions of the records whose fingerprint their school has stored.
+async fn stored_positions(tx: &mut Tx, records: &[BulkStudyRecord]) -> StoreResult<Vec<usize>> {
+    let mut schools: Vec<SchoolId> = records.iter().map(|r| r.school).collect();
+    schools.sort();
+    schools.dedup();
+    let mut positions = Vec::new();
+    for school in schools {
+        let prints: Vec<RowFingerprint> = records
+            .iter()
+            .filter(|r| r.school == school)
+            .filter_map(|r| r.row_fingerprint)
+            .collect();
+        let known = known_fingerprints(tx, school, &prints).await?;
+        positions.extend(records.iter().enumerate().filter_map(|(at, record)| {
+            let print = record.row_fingerprint.filter(|_| record.school == school)?;
+            known.contains_key(&print).then_some(at)
+        }));
+    }
+    positions.sort_unstable();
+    Ok(positions)
+}
+
 /// After rows were written with explicit ids, moves PostgreSQL's identity sequences past
 /// them (SQLite needs nothing: its rowid continues from the maximum).
 pub async fn sync_sequences(db: &Db) -> StoreResult<()> {
@@ -458,6 +514,18 @@ pub async fn restore_feed_triggers_in(tx: &mut Tx, suspended: SuspendedFeed) -> 
             .map_err(fail())?;
     }
     Ok(())
+}
+
+/// Whether the school has any study record.
+pub async fn school_has_study_records(tx: &mut Tx, school: SchoolId) -> StoreResult<bool> {
+    let any: bool = on_tx!(&mut *tx, |conn| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM study_records WHERE school_id = $1)"
+    )
+    .bind(school.get())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(StoreError::query("查找学校的学籍记录", "学籍记录"))?);
+    Ok(any)
 }
 
 /// Roughly how many study records exist (the highest id: instant, unlike a count).

@@ -10,7 +10,7 @@
 
 use super::{
     Batch, BulkConsent, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord, CONSENTS,
-    CONTACTS, EMPLOYMENTS, PERSONS, RowFingerprint, STUDY_RECORDS,
+    CONTACTS, EMPLOYMENTS, NewRowsWritten, PERSONS, RowFingerprint, STUDY_RECORDS,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::people::contact_value_key;
@@ -109,6 +109,67 @@ pub(super) async fn write_batch(
     .await
 }
 
+/// See [`super::write_batch_of_new_rows`].
+pub(super) async fn write_batch_of_new_rows(
+    conn: &mut SqliteConnection,
+    batch: Batch,
+    now: DateTime<Utc>,
+) -> StoreResult<NewRowsWritten> {
+    let now = timestamp(now);
+    let fail = |what| StoreError::bulk_write("批量写入", what);
+    on_raw(conn, "批量写入", STUDY_RECORDS, move |raw| {
+        raw.execute_batch("PRAGMA defer_foreign_keys = ON")
+            .map_err(fail(STUDY_RECORDS))?;
+        let refused = insert_new_study_records(raw, &batch.study_records, &now)
+            .map_err(fail(STUDY_RECORDS))?;
+        if !refused.is_empty() {
+            return Ok(NewRowsWritten::Refused {
+                batch,
+                positions: refused,
+            });
+        }
+        insert_persons(raw, batch.persons, &now).map_err(fail(PERSONS))?;
+        insert_contacts(raw, batch.contacts, &now).map_err(fail(CONTACTS))?;
+        insert_consents(raw, batch.consents, &now).map_err(fail(CONSENTS))?;
+        insert_employments(raw, batch.employments, &now).map_err(fail(EMPLOYMENTS))?;
+        Ok(NewRowsWritten::All)
+    })
+    .await
+}
+
+/// Inserts study records whose fingerprint is new to their school. Returns the positions of
+/// those whose fingerprint is stored already; if there are any, none of the records remains.
+fn insert_new_study_records(
+    raw: &Connection,
+    rows: &[BulkStudyRecord],
+    now: &str,
+) -> rusqlite::Result<Vec<usize>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let last_before: i64 = raw.query_row(
+        "SELECT COALESCE(MAX(id), 0) FROM study_records",
+        [],
+        |row| row.get(0),
+    )?;
+    let mut insert = raw.prepare(&format!(
+        "{STUDY_RECORD_INSERT} ON CONFLICT (school_id, row_fingerprint) DO NOTHING"
+    ))?;
+    let mut refused = Vec::new();
+    for (at, r) in rows.iter().enumerate() {
+        if bind_study_record(&mut insert, r, now)? == 0 {
+            refused.push(at);
+        }
+    }
+    if !refused.is_empty() {
+        raw.execute(
+            "DELETE FROM study_records WHERE id > ?1",
+            params![last_before],
+        )?;
+    }
+    Ok(refused)
+}
+
 fn insert_persons(raw: &Connection, rows: Vec<BulkPerson>, now: &str) -> rusqlite::Result<()> {
     if rows.is_empty() {
         return Ok(());
@@ -141,6 +202,11 @@ fn insert_persons(raw: &Connection, rows: Vec<BulkPerson>, now: &str) -> rusqlit
     Ok(())
 }
 
+const STUDY_RECORD_INSERT: &str = "INSERT INTO study_records (person_id, school_id, college_id,
+    major_id, class_id, level, enrolment_year, graduation_year, student_no, name_as_reported,
+    source_id, source_ref, row_fingerprint, reported_at, created_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)";
+
 fn insert_study_records(
     raw: &Connection,
     rows: Vec<BulkStudyRecord>,
@@ -149,31 +215,35 @@ fn insert_study_records(
     if rows.is_empty() {
         return Ok(());
     }
-    let mut insert = raw.prepare(
-        "INSERT INTO study_records (person_id, school_id, college_id, major_id, class_id, level,
-             enrolment_year, graduation_year, student_no, name_as_reported, source_id, source_ref,
-             row_fingerprint, reported_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
-    )?;
-    for r in rows {
-        insert.execute(params![
-            r.person.get(),
-            r.school.get(),
-            r.college.map(CollegeId::get),
-            r.major.map(MajorId::get),
-            r.class.map(ClassId::get),
-            r.level.code(),
-            r.enrolment_year,
-            r.graduation_year,
-            r.student_no,
-            r.name_as_reported,
-            r.source.get(),
-            r.source_ref,
-            r.row_fingerprint.as_ref().map(RowFingerprint::as_bytes),
-            now,
-        ])?;
+    let mut insert = raw.prepare(STUDY_RECORD_INSERT)?;
+    for r in &rows {
+        bind_study_record(&mut insert, r, now)?;
     }
     Ok(())
+}
+
+/// Runs `insert` (a [`STUDY_RECORD_INSERT`]) for one record; returns the rows it inserted.
+fn bind_study_record(
+    insert: &mut rusqlite::Statement<'_>,
+    r: &BulkStudyRecord,
+    now: &str,
+) -> rusqlite::Result<usize> {
+    insert.execute(params![
+        r.person.get(),
+        r.school.get(),
+        r.college.map(CollegeId::get),
+        r.major.map(MajorId::get),
+        r.class.map(ClassId::get),
+        r.level.code(),
+        r.enrolment_year,
+        r.graduation_year,
+        r.student_no,
+        r.name_as_reported,
+        r.source.get(),
+        r.source_ref,
+        r.row_fingerprint.as_ref().map(RowFingerprint::as_bytes),
+        now,
+    ])
 }
 
 fn insert_contacts(raw: &Connection, rows: Vec<BulkContact>, now: &str) -> rusqlite::Result<()> {
