@@ -235,6 +235,33 @@ impl Db {
         });
     }
 
+    /// Copies what SQLite's write-ahead log holds into the database file and empties the log,
+    /// first waiting for a checkpoint already under way, such as the one
+    /// [`Db::checkpoint_in_background`] started (SQLite answers "busy" at once while one
+    /// runs). For callers about to remove the database file. PostgreSQL needs nothing.
+    pub async fn checkpoint_now(&self) -> StoreResult<()> {
+        let Db::Sqlite(pool) = self else {
+            return Ok(());
+        };
+        let started = std::time::Instant::now();
+        loop {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(pool)
+                .await
+                .map_err(StoreError::query("并入写前日志", "数据库"))?;
+            if busy == 0 {
+                return Ok(());
+            }
+            const PATIENCE: Duration = Duration::from_secs(600);
+            if started.elapsed() > PATIENCE {
+                return Err(StoreError::CheckpointTimeout {
+                    seconds: PATIENCE.as_secs(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// A cheap round trip, for health checks.
     pub async fn ping(&self) -> StoreResult<()> {
         on_db!(self, |pool| sqlx::query("SELECT 1")

@@ -46,6 +46,8 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("写前日志在 {seconds} 秒内未能并入数据库文件")]
+    CheckpointTimeout { seconds: u64 },
     #[error("数据库批量写入失败（{context}）：{source}")]
     BulkWrite {
         context: &'static str,

@@ -239,6 +239,8 @@ async fn import(config: &Config, rows: u64, format: &str, id_numbers: bool) -> a
         report.data_rows as f64 / seconds
     );
     println!("峰值内存        {:>12}", memory::describe_peak());
+    // The import's checkpoint runs on after it returns; let it finish before the file goes.
+    db.checkpoint_now().await?;
     db.close().await;
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
