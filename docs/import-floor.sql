@@ -10,6 +10,7 @@
 -- (The sqlite3 shell copies the log into the database file when it exits, after them.)
 --
 -- Tables and indexes as the migrations leave them (columns an import leaves empty omitted).
+PRAGMA page_size = 16384;  -- as new databases are created (before WAL mode, which fixes it)
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA cache_size = -65536;
