@@ -35,8 +35,9 @@ pub struct Writer<'a> {
     rows_are_new: Option<bool>,
 }
 
-/// What one row put into a batch: a study record of `person`, then `contacts` contact points
-/// and perhaps an employment. A person the row created comes first, among the batch's persons.
+/// What one row put into a batch besides its study record, which names `person`: `contacts`
+/// contact points and perhaps an employment, in the batch's lists in row order. (A person the
+/// row created is among the batch's persons, found by id.)
 struct RowParts {
     person: PersonId,
     contacts: usize,

@@ -157,7 +157,7 @@ fn insert_new_study_records(
     ))?;
     let mut refused = Vec::new();
     for (at, r) in rows.iter().enumerate() {
-        if bind_study_record(&mut insert, r, now)? == 0 {
+        if insert_study_record(&mut insert, r, now)? == 0 {
             refused.push(at);
         }
     }
@@ -217,13 +217,13 @@ fn insert_study_records(
     }
     let mut insert = raw.prepare(STUDY_RECORD_INSERT)?;
     for r in &rows {
-        bind_study_record(&mut insert, r, now)?;
+        insert_study_record(&mut insert, r, now)?;
     }
     Ok(())
 }
 
 /// Runs `insert` (a [`STUDY_RECORD_INSERT`]) for one record; returns the rows it inserted.
-fn bind_study_record(
+fn insert_study_record(
     insert: &mut rusqlite::Statement<'_>,
     r: &BulkStudyRecord,
     now: &str,
