@@ -888,6 +888,133 @@ async fn rows_in(db: &Db, table: &str) -> i64 {
     }
 }
 
+/// One roster row as an import writes it: a person of its own with a study record (whose
+/// fingerprint is `print` repeated), a mobile number and an employment.
+fn roster_row(batch: &mut Batch, school: SchoolId, source: SourceId, person: PersonId, print: u8) {
+    batch.persons.push(BulkPerson {
+        id: person,
+        name: PersonName::parse("王芳").unwrap(),
+        name_key: "王芳".into(),
+        gender: None,
+        birth_date: None,
+        id_card: None,
+        native_region: None,
+        current_city: None,
+    });
+    batch.study_records.push(BulkStudyRecord {
+        person,
+        school,
+        college: None,
+        major: None,
+        class: None,
+        level: StudyLevel::Bachelor,
+        enrolment_year: None,
+        graduation_year: Some(2015),
+        student_no: None,
+        name_as_reported: "王芳".into(),
+        source,
+        source_ref: None,
+        row_fingerprint: Some(RowFingerprint::from_digest(&[print; 32])),
+    });
+    batch.contacts.push(BulkContact {
+        person,
+        kind: ContactKind::Mobile,
+        value: format!("1390000{:04}", person.get() % 10_000),
+        source,
+        observed_on: None,
+        verified: false,
+    });
+    batch.employments.push(BulkEmployment {
+        person,
+        enterprise: None,
+        employer_name: "湖南示例企业".into(),
+        title: None,
+        city: None,
+        start_year: None,
+        end_year: None,
+        is_current: true,
+        source,
+    });
+}
+
+/// A load written with the fingerprint index dropped: rebuilding the index removes the rows it
+/// would have refused (repeats within the load, and of a row the school had before), each with
+/// its person and everything of his, keeps the first of each, leaves other schools alone, and
+/// leaves the index refusing repeats again.
+async fn repeats_go_when_the_fingerprint_index_is_rebuilt(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    let school = new_school(db, "长沙理工大学", SchoolKind::University).await;
+    let other = new_school(db, "湖南城市学院", SchoolKind::University).await;
+    let mut tx = db.begin().await.unwrap();
+    let source = sources::insert(&mut tx, SourceKind::Import, "名册.csv", Some(school.id))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let first = bulk::next_person_id(db).await.unwrap().get();
+    let mut earlier = Batch::default();
+    roster_row(&mut earlier, school.id, source.id, PersonId(first), 9);
+    roster_row(&mut earlier, other.id, source.id, PersonId(first + 1), 1);
+    let mut tx = db.begin().await.unwrap();
+    bulk::write_batch(&mut tx, earlier).await.unwrap();
+    tx.commit().await.unwrap();
+    let schema = xiaoyou_store::schema::describe(db).await.unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    let after = bulk::study_records_estimate(&mut tx).await.unwrap();
+    let mut suspended = bulk::suspend_indexes_in(&mut tx, &["study_records"], &[])
+        .await
+        .unwrap();
+    let index = suspended
+        .take(bulk::FINGERPRINT_INDEX)
+        .expect("the fingerprint index was dropped with the others");
+    let mut load = Batch::default();
+    let prints = [1, 2, 1, 3, 2, 1, 9];
+    for (at, print) in prints.into_iter().enumerate() {
+        roster_row(
+            &mut load,
+            school.id,
+            source.id,
+            PersonId(first + 2 + at as i64),
+            print,
+        );
+    }
+    bulk::write_batch(&mut tx, load).await.unwrap();
+    let removed = bulk::restore_fingerprint_index_in(&mut tx, index, school.id, after)
+        .await
+        .unwrap();
+    bulk::restore_indexes_in(&mut tx, suspended).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let repeats: Vec<PersonId> = [4, 6, 7, 8].map(|at| PersonId(first + at)).to_vec();
+    assert_eq!(
+        removed,
+        bulk::RepeatsRemoved {
+            rows: 4,
+            persons: repeats.clone()
+        }
+    );
+    for table in ["persons", "study_records", "contact_points", "employments"] {
+        assert_eq!(rows_in(db, table).await, 2 + 3, "{table}");
+    }
+    for person in repeats {
+        assert!(people::get_person(db, person).await.unwrap().is_none());
+    }
+    assert_eq!(
+        xiaoyou_store::schema::describe(db).await.unwrap(),
+        schema,
+        "every index is back"
+    );
+    let mut again = Batch::default();
+    roster_row(&mut again, school.id, source.id, PersonId(first + 20), 3);
+    let mut tx = db.begin().await.unwrap();
+    let written = bulk::write_batch_of_new_rows(&mut tx, again).await.unwrap();
+    assert!(
+        matches!(written, bulk::NewRowsWritten::Refused { .. }),
+        "the rebuilt index refuses a repeat: {written:?}"
+    );
+}
+
 /// A batch of new rows goes in whole; a batch with one row whose fingerprint the school has
 /// stored leaves nothing behind, on a transaction that checks foreign keys as it goes.
 async fn a_batch_with_a_stored_row_writes_nothing(t: &TestDb) {
@@ -901,51 +1028,7 @@ async fn a_batch_with_a_stored_row_writes_nothing(t: &TestDb) {
     tx.commit().await.unwrap();
     let first = bulk::next_person_id(db).await.unwrap().get();
     let row = |batch: &mut Batch, id: i64, print: u8| {
-        let person = PersonId(id);
-        batch.persons.push(BulkPerson {
-            id: person,
-            name: PersonName::parse("王芳").unwrap(),
-            name_key: "王芳".into(),
-            gender: None,
-            birth_date: None,
-            id_card: None,
-            native_region: None,
-            current_city: None,
-        });
-        batch.study_records.push(BulkStudyRecord {
-            person,
-            school: school.id,
-            college: None,
-            major: None,
-            class: None,
-            level: StudyLevel::Bachelor,
-            enrolment_year: None,
-            graduation_year: Some(2015),
-            student_no: None,
-            name_as_reported: "王芳".into(),
-            source: source.id,
-            source_ref: None,
-            row_fingerprint: Some(RowFingerprint::from_digest(&[print; 32])),
-        });
-        batch.contacts.push(BulkContact {
-            person,
-            kind: ContactKind::Mobile,
-            value: format!("1390000000{print}"),
-            source: source.id,
-            observed_on: None,
-            verified: false,
-        });
-        batch.employments.push(BulkEmployment {
-            person,
-            enterprise: None,
-            employer_name: "湖南示例企业".into(),
-            title: None,
-            city: None,
-            start_year: None,
-            end_year: None,
-            is_current: true,
-            source: source.id,
-        });
+        roster_row(batch, school.id, source.id, PersonId(id), print)
     };
     let tables = ["persons", "study_records", "contact_points", "employments"];
 
@@ -1129,6 +1212,7 @@ backend_tests!(
     bulk_load_and_statistics,
     bulk_rows_keep_every_value_as_written,
     a_batch_with_a_stored_row_writes_nothing,
+    repeats_go_when_the_fingerprint_index_is_rebuilt,
 );
 
 mod accounts_and_audit {

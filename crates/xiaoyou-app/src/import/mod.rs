@@ -20,8 +20,9 @@ use read::{Message, ReadPlan};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use validate::Problem;
-use write::Writer;
-use xiaoyou_core::{Clock, PersonId, PersonalDataKey, UserId};
+use write::{RowCheck, Writer};
+use xiaoyou_core::{Clock, PersonId, PersonalDataKey, SchoolId, UserId};
+use xiaoyou_sheet::Field;
 use xiaoyou_store::bulk;
 use xiaoyou_store::org::School;
 use xiaoyou_store::sources::{self, SourceKind};
@@ -199,8 +200,19 @@ async fn store_chunks(
     let expected = waiting.as_ref().map_or(0.0, expected_rows);
     let mut tx = db.begin_bulk_load().await?;
     let source = sources::insert(&mut tx, SourceKind::Import, file_name, Some(school.id)).await?;
-    let mut writer = Writer::new(school, source.id, Some(now.date_naive()));
-    let bulk_load = BulkLoad::begin(&mut tx, expected).await?;
+    let first_roster = !bulk::school_has_study_records(&mut tx, school.id).await?;
+    // Without ID numbers every row creates a person of its own, so a repeated row can be
+    // taken out whole at the end (see `RowCheck::RemovedAtEnd`).
+    let own_persons = !header.columns.contains(&Some(Field::IdCard));
+    let bulk_load = BulkLoad::begin(&mut tx, expected, school, first_roster && own_persons).await?;
+    let check = if bulk_load.removes_repeats_at_end() {
+        RowCheck::RemovedAtEnd
+    } else if first_roster {
+        RowCheck::RefusedByIndex
+    } else {
+        RowCheck::LookUpFirst
+    };
+    let mut writer = Writer::new(school, source.id, Some(now.date_naive()), check);
     let mut chunks = 0u64;
     let mut timings = PhaseTimings::default();
     loop {
@@ -232,7 +244,8 @@ async fn store_chunks(
             ..status
         });
     }
-    timings.indexing(bulk_load.finish(&mut tx)).await?;
+    let repeats = timings.indexing(bulk_load.finish(&mut tx)).await?;
+    writer.uncount_repeats(&repeats, &mut report);
     tracing::debug!(
         waiting_for_reader = timings.reading.as_secs_f64(),
         storing = timings.storing.as_secs_f64(),
@@ -305,38 +318,82 @@ fn expected_rows(first: &read::Chunk) -> f64 {
 struct BulkLoad {
     indexes: Option<bulk::SuspendedIndexes>,
     feed: Option<bulk::SuspendedFeed>,
+    fingerprints: Option<SuspendedFingerprints>,
+}
+
+/// The school's fingerprint index, dropped for a first roster whose repeated rows are removed
+/// at the end; records with ids above `after_study_record` are the load's.
+struct SuspendedFingerprints {
+    index: bulk::SuspendedIndex,
+    school: SchoolId,
+    after_study_record: i64,
 }
 
 impl BulkLoad {
     /// Suspends, inside a transaction begun with [`Db::begin_bulk_load`], what an import on
     /// SQLite does not need row by row: the search feed's row triggers always, and for a large
-    /// file the secondary indexes. PostgreSQL is left alone: dropping an index there would lock
-    /// readers out for the whole import, and its feed triggers already run once per statement.
-    async fn begin(tx: &mut Tx, expected: f64) -> AppResult<BulkLoad> {
+    /// file the secondary indexes. Of those the unique fingerprint index too when
+    /// `new_persons_only` (the school's first roster, every row a person of its own): entering
+    /// a million random fingerprints in it one by one costs twice what building it at the end
+    /// does. PostgreSQL is left alone: dropping an index there would lock readers out for the
+    /// whole import, and its feed triggers already run once per statement.
+    async fn begin(
+        tx: &mut Tx,
+        expected: f64,
+        school: &School,
+        new_persons_only: bool,
+    ) -> AppResult<BulkLoad> {
         let feed = bulk::suspend_feed_triggers_in(tx, &IMPORTED_TABLES).await?;
-        let indexes = if matches!(tx, Tx::Sqlite(_))
-            && expected >= BULK_ROWS
-            && expected >= bulk::study_records_estimate(tx).await? as f64
-        {
-            Some(
-                bulk::suspend_indexes_in(tx, &IMPORTED_TABLES, &["idx_study_records_fingerprint"])
-                    .await?,
-            )
+        let stored = bulk::study_records_estimate(tx).await?;
+        if !matches!(tx, Tx::Sqlite(_)) || expected < BULK_ROWS || expected < stored as f64 {
+            return Ok(BulkLoad {
+                feed,
+                ..BulkLoad::default()
+            });
+        }
+        let keep: &[&str] = if new_persons_only {
+            &[]
         } else {
-            None
+            &[bulk::FINGERPRINT_INDEX]
         };
-        Ok(BulkLoad { indexes, feed })
+        let mut indexes = bulk::suspend_indexes_in(tx, &IMPORTED_TABLES, keep).await?;
+        let fingerprints =
+            indexes
+                .take(bulk::FINGERPRINT_INDEX)
+                .map(|index| SuspendedFingerprints {
+                    index,
+                    school: school.id,
+                    after_study_record: stored,
+                });
+        Ok(BulkLoad {
+            indexes: Some(indexes),
+            feed,
+            fingerprints,
+        })
     }
 
-    /// Rebuilds the indexes, restores the triggers and writes the feed entries.
-    async fn finish(self, tx: &mut Tx) -> AppResult<()> {
+    /// Whether the rows' fingerprints are left to be checked when the load finishes.
+    fn removes_repeats_at_end(&self) -> bool {
+        self.fingerprints.is_some()
+    }
+
+    /// Rebuilds the indexes (the fingerprint index first, removing the rows it would have
+    /// refused), restores the triggers and writes the feed entries.
+    async fn finish(self, tx: &mut Tx) -> AppResult<bulk::RepeatsRemoved> {
+        let repeats = match self.fingerprints {
+            Some(f) => {
+                bulk::restore_fingerprint_index_in(tx, f.index, f.school, f.after_study_record)
+                    .await?
+            }
+            None => bulk::RepeatsRemoved::default(),
+        };
         if let Some(indexes) = self.indexes {
             bulk::restore_indexes_in(tx, indexes).await?;
         }
         if let Some(feed) = self.feed {
             bulk::restore_feed_triggers_in(tx, feed).await?;
         }
-        Ok(())
+        Ok(repeats)
     }
 }
 

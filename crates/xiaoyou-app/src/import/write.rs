@@ -4,9 +4,8 @@
 //! classes are created once; the same ID number is the same person, in the database or in
 //! the file (the transaction sees its own earlier chunks, so nothing is kept per file).
 //!
-//! A school's first roster is written chunk by chunk without looking its rows up first; the
-//! fingerprint index refuses a repeat as it is inserted, and only then is the chunk sorted
-//! out row by row. Later rosters look every row up before writing, so that an unchanged row
+//! A school's first roster is written chunk by chunk without looking its rows up first (see
+//! [`RowCheck`]). Later rosters look every row up before writing, so that an unchanged row
 //! creates nothing, not even a class renamed since.
 
 use super::ImportReport;
@@ -30,9 +29,25 @@ pub struct Writer<'a> {
     classes: HashMap<String, ClassId>,
     /// Persons created or given a new study record, for identity resolution and search.
     pub touched: Vec<PersonId>,
-    /// Whether rows are written without looking them up first (see `expects_new_rows`);
-    /// `None` until the first chunk.
-    rows_are_new: Option<bool>,
+    check: RowCheck,
+}
+
+/// How the writer keeps a row stored already, by an earlier import or an earlier chunk of
+/// this one, from being stored again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowCheck {
+    /// Each chunk's rows are looked up by fingerprint first; only those not found are written.
+    LookUpFirst,
+    /// For a school's first roster: a row can only repeat an earlier chunk of the file, whose
+    /// colleges, majors and classes it shares. Chunks are written at once and the fingerprint
+    /// index refuses a repeat as it is inserted; a chunk with a refused row is sorted out row
+    /// by row, and later chunks are looked up first.
+    RefusedByIndex,
+    /// For a school's first roster loaded with the fingerprint index dropped, when every row
+    /// creates a person of its own (no ID-number column): chunks are written at once, and
+    /// repeats of an earlier chunk are removed, with their persons, when the index is built
+    /// again ([`bulk::restore_fingerprint_index_in`]).
+    RemovedAtEnd,
 }
 
 /// What one row put into a batch besides its study record, which names `person`: `contacts`
@@ -86,7 +101,12 @@ fn without_rows(
 type Place = (Option<CollegeId>, Option<MajorId>, Option<ClassId>);
 
 impl<'a> Writer<'a> {
-    pub fn new(school: &'a School, source: SourceId, observed_on: Option<NaiveDate>) -> Writer<'a> {
+    pub fn new(
+        school: &'a School,
+        source: SourceId,
+        observed_on: Option<NaiveDate>,
+        check: RowCheck,
+    ) -> Writer<'a> {
         Writer {
             school,
             source,
@@ -95,7 +115,7 @@ impl<'a> Writer<'a> {
             majors: HashMap::new(),
             classes: HashMap::new(),
             touched: Vec::new(),
-            rows_are_new: None,
+            check,
         }
     }
 
@@ -115,24 +135,40 @@ impl<'a> Writer<'a> {
                 report.duplicates += 1;
             }
         }
-        if self.expects_new_rows(tx).await? {
-            self.store_expected_new(tx, fresh, report).await
-        } else {
-            self.store_checked(tx, fresh, report).await
+        match self.check {
+            RowCheck::LookUpFirst => self.store_checked(tx, fresh, report).await,
+            RowCheck::RefusedByIndex => self.store_expected_new(tx, fresh, report).await,
+            RowCheck::RemovedAtEnd => self.store_unchecked(tx, fresh, report).await,
         }
     }
 
-    /// Whether this import's rows can be written without looking each up first: so while the
-    /// school had no study records when the import began (its first roster) and no row was
-    /// refused as stored since. A row can then only repeat one of this file's earlier chunks,
-    /// whose colleges, majors and classes it shares.
-    async fn expects_new_rows(&mut self, tx: &mut Tx) -> AppResult<bool> {
-        if let Some(expected) = self.rows_are_new {
-            return Ok(expected);
+    /// Writes the chunk as it is (see [`RowCheck::RemovedAtEnd`]).
+    async fn store_unchecked(
+        &mut self,
+        tx: &mut Tx,
+        fresh: Vec<PreparedRow>,
+        report: &mut ImportReport,
+    ) -> AppResult<()> {
+        if fresh.iter().any(|row| row.id_card.is_some()) {
+            return Err(AppError::Background(
+                "名册有身份证号，不能在导入结束后再剔除重复行".into(),
+            ));
         }
-        let expected = !bulk::school_has_study_records(tx, self.school.id).await?;
-        self.rows_are_new = Some(expected);
-        Ok(expected)
+        let (batch, parts) = self.build_batch(tx, fresh).await?;
+        bulk::write_batch(tx, batch).await?;
+        self.count_stored(&parts, report);
+        Ok(())
+    }
+
+    /// Takes out of the counts the rows removed at the end as repeats (see
+    /// [`RowCheck::RemovedAtEnd`]).
+    pub fn uncount_repeats(&mut self, removed: &bulk::RepeatsRemoved, report: &mut ImportReport) {
+        report.imported = report.imported.saturating_sub(removed.rows);
+        report.duplicates += removed.rows;
+        if !removed.persons.is_empty() {
+            let gone: HashSet<PersonId> = removed.persons.iter().copied().collect();
+            self.touched.retain(|person| !gone.contains(person));
+        }
     }
 
     /// Writes the chunk in one go; rows the database refuses as stored already (repeats of an
@@ -147,7 +183,7 @@ impl<'a> Writer<'a> {
         let (batch, parts) = match bulk::write_batch_of_new_rows(tx, batch).await? {
             NewRowsWritten::All => (None, parts),
             NewRowsWritten::Refused { batch, positions } => {
-                self.rows_are_new = Some(false);
+                self.check = RowCheck::LookUpFirst;
                 let prints: Vec<_> = positions
                     .iter()
                     .filter_map(|at| batch.study_records.get(*at)?.row_fingerprint)

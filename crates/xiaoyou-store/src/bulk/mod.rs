@@ -334,9 +334,152 @@ impl SuspendedIndexes {
         self.definitions.len()
     }
 
+    /// Takes the definition of the index `name` out, to be rebuilt on its own.
+    pub fn take(&mut self, name: &str) -> Option<SuspendedIndex> {
+        let at = self.definitions.iter().position(|(n, _)| n == name)?;
+        let (_, definition) = self.definitions.remove(at);
+        Some(SuspendedIndex { definition })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.definitions.is_empty()
     }
+}
+
+/// One index taken out of [`SuspendedIndexes`].
+#[derive(Debug, Clone)]
+pub struct SuspendedIndex {
+    definition: String,
+}
+
+/// The unique index that makes a school's row fingerprints, and so re-imports, unique.
+pub const FINGERPRINT_INDEX: &str = "idx_study_records_fingerprint";
+
+/// What [`restore_fingerprint_index_in`] removed before the index could be built.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepeatsRemoved {
+    /// Study records that repeated an earlier record of their school.
+    pub rows: usize,
+    /// The persons those records named and no other record does, removed with their contact
+    /// points and employments.
+    pub persons: Vec<PersonId>,
+}
+
+/// Builds [`FINGERPRINT_INDEX`] again after a load that wrote study records of `school` with
+/// it dropped. Records of the load (ids above `after_study_record`) that repeat an earlier
+/// record of the school, which the index would have refused, are removed first, with every
+/// person they name that no remaining record names, and those persons' contact points,
+/// employments and consents.
+///
+/// For loads in which every row created a person of its own: a person shared by a repeated
+/// row and a kept one stays, and so does whatever the repeated row added to him.
+///
+/// On SQLite the index is built straight away and the repeats are looked for only if it
+/// fails; PostgreSQL aborts a transaction on a failed statement, so there they are looked
+/// for first.
+pub async fn restore_fingerprint_index_in(
+    tx: &mut Tx,
+    index: SuspendedIndex,
+    school: SchoolId,
+    after_study_record: i64,
+) -> StoreResult<RepeatsRemoved> {
+    let create = || sqlx::AssertSqlSafe(index.definition.clone());
+    if let Tx::Sqlite(conn) = tx {
+        match sqlx::raw_sql(create()).execute(&mut **conn).await {
+            Ok(_) => return Ok(RepeatsRemoved::default()),
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {}
+            Err(source) => {
+                return Err(StoreError::Query {
+                    context: "重建唯一索引",
+                    source,
+                });
+            }
+        }
+    }
+    let removed = remove_repeated_records(tx, school, after_study_record).await?;
+    on_tx!(&mut *tx, |conn| sqlx::raw_sql(create())
+        .execute(&mut *conn)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(StoreError::query("重建唯一索引", "学籍记录"))?);
+    Ok(removed)
+}
+
+/// See [`restore_fingerprint_index_in`]. Runs without the indexes of the load's tables, so each
+/// step is one pass over a table rather than a search per removed row.
+async fn remove_repeated_records(
+    tx: &mut Tx,
+    school: SchoolId,
+    after_study_record: i64,
+) -> StoreResult<RepeatsRemoved> {
+    let fail = || StoreError::query("删除重复导入的行", "学籍记录");
+    // The first record of each fingerprint stays; later ones are repeats.
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "CREATE TEMP TABLE repeated_records AS
+         SELECT id, person_id FROM (
+             SELECT id, person_id,
+                    ROW_NUMBER() OVER (PARTITION BY row_fingerprint ORDER BY id) AS nth
+             FROM study_records WHERE school_id = $1 AND row_fingerprint IS NOT NULL
+         ) AS numbered
+         WHERE nth > 1 AND id > $2"
+    )
+    .bind(school.get())
+    .bind(after_study_record)
+    .execute(&mut *conn)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(fail())?);
+    let rows = execute_all(
+        tx,
+        &["DELETE FROM study_records WHERE id IN (SELECT id FROM repeated_records)"],
+    )
+    .await?;
+    execute_all(
+        tx,
+        &["CREATE TEMP TABLE orphaned_persons AS
+           SELECT DISTINCT person_id AS id FROM repeated_records
+           WHERE person_id NOT IN (
+               SELECT person_id FROM study_records
+               WHERE person_id IN (SELECT person_id FROM repeated_records)
+           )"],
+    )
+    .await?;
+    let persons: Vec<i64> = on_tx!(&mut *tx, |conn| sqlx::query_scalar(
+        "SELECT id FROM orphaned_persons ORDER BY id"
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(fail())?);
+    execute_all(
+        tx,
+        &[
+            "DELETE FROM contact_points WHERE person_id IN (SELECT id FROM orphaned_persons)",
+            "DELETE FROM employments WHERE person_id IN (SELECT id FROM orphaned_persons)",
+            "DELETE FROM consents WHERE person_id IN (SELECT id FROM orphaned_persons)",
+            "DELETE FROM persons WHERE id IN (SELECT id FROM orphaned_persons)",
+            "DROP TABLE orphaned_persons",
+            "DROP TABLE repeated_records",
+        ],
+    )
+    .await?;
+    Ok(RepeatsRemoved {
+        rows: usize::try_from(rows).unwrap_or(usize::MAX),
+        persons: persons.into_iter().map(PersonId).collect(),
+    })
+}
+
+/// Runs statements without parameters in turn; returns the rows the first one affected.
+async fn execute_all(tx: &mut Tx, statements: &[&'static str]) -> StoreResult<u64> {
+    let mut first = None;
+    for sql in statements {
+        let done = on_tx!(&mut *tx, |conn| sqlx::query(*sql)
+            .execute(&mut *conn)
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(StoreError::query("删除重复导入的行", "学籍记录"))?);
+        first.get_or_insert(done);
+    }
+    Ok(first.unwrap_or(0))
 }
 
 /// Drops the `idx_*` indexes of the given tables and returns their definitions.
