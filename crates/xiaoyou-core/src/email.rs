@@ -50,6 +50,11 @@ impl Email {
         &self.0
     }
 
+    /// The address in clear, taken out of its wrapper.
+    pub fn into_exposed(self) -> String {
+        self.0
+    }
+
     /// `z***@qq.com`
     pub fn masked(&self) -> String {
         match self.0.split_once('@') {

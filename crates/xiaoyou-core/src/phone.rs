@@ -48,6 +48,11 @@ impl MobilePhone {
         &self.0
     }
 
+    /// The number in clear, taken out of its wrapper.
+    pub fn into_exposed(self) -> String {
+        self.0
+    }
+
     /// `138****0000`
     pub fn masked(&self) -> String {
         format!("{}****{}", &self.0[..3], &self.0[7..])

@@ -418,10 +418,22 @@ type RegisterRow = (
 // ---------------------------------------------------------------- contact points
 
 /// The key contact values are matched on: digits only for phones, lower case otherwise.
-pub fn contact_value_key(kind: ContactKind, value: &str) -> String {
+pub fn contact_value_key(kind: ContactKind, value: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
     match kind {
-        ContactKind::Mobile => value.chars().filter(char::is_ascii_digit).collect(),
-        _ => value.trim().to_lowercase(),
+        ContactKind::Mobile if value.bytes().all(|b| b.is_ascii_digit()) => Cow::Borrowed(value),
+        ContactKind::Mobile => Cow::Owned(value.chars().filter(char::is_ascii_digit).collect()),
+        _ => {
+            let trimmed = value.trim();
+            let lower_ascii = trimmed
+                .bytes()
+                .all(|b| b.is_ascii() && !b.is_ascii_uppercase());
+            if lower_ascii {
+                Cow::Borrowed(trimmed)
+            } else {
+                Cow::Owned(trimmed.to_lowercase())
+            }
+        }
     }
 }
 
@@ -772,4 +784,30 @@ pub async fn delete_employment(tx: &mut Tx, id: EmploymentId) -> StoreResult<boo
     .map(|done| done.rows_affected())
     .map_err(StoreError::query("删除工作经历", "工作经历"))?);
     Ok(removed > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    #[test]
+    fn contact_keys_borrow_values_already_in_key_form() {
+        let key = |kind, value| contact_value_key(kind, value);
+        assert!(matches!(
+            key(ContactKind::Mobile, "13800001111"),
+            Cow::Borrowed("13800001111")
+        ));
+        assert_eq!(key(ContactKind::Mobile, "138-0000-1111"), "13800001111");
+        assert!(matches!(
+            key(ContactKind::Email, " wang@example.com "),
+            Cow::Borrowed("wang@example.com")
+        ));
+        assert_eq!(
+            key(ContactKind::Email, "Wang@Example.COM"),
+            "wang@example.com"
+        );
+        assert_eq!(key(ContactKind::WeChat, "ＷＡＮＧ伟"), "ｗａｎｇ伟");
+        assert_eq!(key(ContactKind::QQ, "12345"), "12345");
+    }
 }

@@ -261,9 +261,13 @@ impl Reader<'_> {
 
     fn flush(&mut self) -> ControlFlow<()> {
         let position = self.chunk.position;
-        let mut chunk = std::mem::take(&mut self.chunk);
+        let next = Chunk {
+            rows: Vec::with_capacity(CHUNK_ROWS),
+            position,
+            ..Chunk::default()
+        };
+        let mut chunk = std::mem::replace(&mut self.chunk, next);
         chunk.data_rows = self.data_rows;
-        self.chunk.position = position;
         self.send(Message::Chunk(chunk))
     }
 }
@@ -280,7 +284,10 @@ pub fn read_and_check(
         sender,
         head: Vec::new(),
         header: None,
-        chunk: Chunk::default(),
+        chunk: Chunk {
+            rows: Vec::with_capacity(CHUNK_ROWS),
+            ..Chunk::default()
+        },
         data_rows: 0,
         failure: None,
         org_keys: OrgKeys::default(),

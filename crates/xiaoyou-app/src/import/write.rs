@@ -13,7 +13,9 @@ use super::read::PreparedRow;
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
-use xiaoyou_core::{ClassId, CollegeId, ContactKind, MajorId, PersonId, SourceId};
+use xiaoyou_core::{
+    ClassId, CollegeId, ContactKind, Email, MajorId, MobilePhone, PersonId, SourceId,
+};
 use xiaoyou_store::Tx;
 use xiaoyou_store::bulk::{
     self, Batch, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord, NewRowsWritten,
@@ -126,15 +128,13 @@ impl<'a> Writer<'a> {
         rows: Vec<PreparedRow>,
         report: &mut ImportReport,
     ) -> AppResult<()> {
-        let mut seen = HashSet::with_capacity(rows.len());
-        let mut fresh = Vec::with_capacity(rows.len());
-        for row in rows {
-            if seen.insert(row.fingerprint) {
-                fresh.push(row);
-            } else {
-                report.duplicates += 1;
-            }
-        }
+        // Repeats within the chunk are dropped in place: rows are large, and moving a
+        // chunk's worth into a fresh vector cost the writer more than the check itself.
+        let mut fresh = rows;
+        let mut seen = HashSet::with_capacity(fresh.len());
+        let before = fresh.len();
+        fresh.retain(|row| seen.insert(row.fingerprint));
+        report.duplicates += before - fresh.len();
         match self.check {
             RowCheck::LookUpFirst => self.store_checked(tx, fresh, report).await,
             RowCheck::RefusedByIndex => self.store_expected_new(tx, fresh, report).await,
@@ -280,17 +280,21 @@ impl<'a> Writer<'a> {
             .count();
         let mut new_ids = bulk::reserve_person_ids(tx, needed).await?.into_iter();
 
-        let mut batch = Batch::default();
-        let mut parts = Vec::with_capacity(fresh.len());
-        for (prepared, (college, major, class)) in fresh.into_iter().zip(places) {
-            let PreparedRow {
-                row,
-                fingerprint,
-                name_key,
-                source_ref,
-                id_card,
-                ..
-            } = prepared;
+        let rows = fresh.len();
+        let mut batch = Batch {
+            persons: Vec::with_capacity(needed),
+            study_records: Vec::with_capacity(rows),
+            contacts: Vec::with_capacity(rows),
+            employments: Vec::with_capacity(rows),
+            consents: Vec::new(),
+        };
+        let mut parts = Vec::with_capacity(rows);
+        // Fields are taken out of the rows rather than the rows taken apart, so that what is
+        // left of them is freed off this thread, with the chunk, afterwards.
+        let mut fresh = fresh;
+        for (prepared, (college, major, class)) in fresh.iter_mut().zip(places) {
+            let row = &mut prepared.row;
+            let id_card = prepared.id_card.take();
             let existing = id_card.as_ref().and_then(|c| by_hash.get(&c.hash).copied());
             let person = match existing {
                 Some(person) => person,
@@ -304,7 +308,7 @@ impl<'a> Writer<'a> {
                     batch.persons.push(BulkPerson {
                         id,
                         name: row.name.clone(),
-                        name_key,
+                        name_key: std::mem::take(&mut prepared.name_key),
                         gender: row.gender,
                         birth_date: row.birth_date,
                         id_card,
@@ -323,20 +327,23 @@ impl<'a> Writer<'a> {
                 level: row.level,
                 enrolment_year: row.enrolment_year,
                 graduation_year: row.graduation_year,
-                student_no: row.student_no,
+                student_no: row.student_no.take(),
                 name_as_reported: row.name.as_str().to_owned(),
                 source: self.source,
-                source_ref: Some(source_ref),
-                row_fingerprint: Some(fingerprint),
+                source_ref: Some(std::mem::take(&mut prepared.source_ref)),
+                row_fingerprint: Some(prepared.fingerprint),
             });
             let contacts = [
                 (
                     ContactKind::Mobile,
-                    row.mobile.map(|m| m.expose().to_owned()),
+                    row.mobile.take().map(MobilePhone::into_exposed),
                 ),
-                (ContactKind::Email, row.email.map(|e| e.expose().to_owned())),
-                (ContactKind::WeChat, row.wechat),
-                (ContactKind::QQ, row.qq),
+                (
+                    ContactKind::Email,
+                    row.email.take().map(Email::into_exposed),
+                ),
+                (ContactKind::WeChat, row.wechat.take()),
+                (ContactKind::QQ, row.qq.take()),
             ];
             let contacts_before = batch.contacts.len();
             for (kind, value) in contacts {
@@ -352,13 +359,13 @@ impl<'a> Writer<'a> {
                 }
             }
             let employment = row.employer.is_some();
-            if let Some(employer) = row.employer {
+            if let Some(employer) = row.employer.take() {
                 batch.employments.push(BulkEmployment {
                     person,
                     enterprise: None,
                     employer_name: employer,
-                    title: row.title,
-                    city: row.city,
+                    title: row.title.take(),
+                    city: row.city.take(),
                     start_year: None,
                     end_year: None,
                     is_current: true,
@@ -371,6 +378,7 @@ impl<'a> Writer<'a> {
                 employment,
             });
         }
+        bulk::free_elsewhere(fresh);
         Ok((batch, parts))
     }
 

@@ -99,14 +99,16 @@ pub(super) async fn write_batch(
 ) -> StoreResult<()> {
     let now = timestamp(now);
     let fail = |what| StoreError::bulk_write("批量写入", what);
-    on_raw(conn, "批量写入", PERSONS, move |raw| {
-        insert_persons(raw, batch.persons, &now).map_err(fail(PERSONS))?;
-        insert_study_records(raw, batch.study_records, &now).map_err(fail(STUDY_RECORDS))?;
-        insert_contacts(raw, batch.contacts, &now).map_err(fail(CONTACTS))?;
-        insert_consents(raw, batch.consents, &now).map_err(fail(CONSENTS))?;
-        insert_employments(raw, batch.employments, &now).map_err(fail(EMPLOYMENTS))
+    let written = on_raw(conn, "批量写入", PERSONS, |raw| {
+        insert_persons(raw, &batch.persons, &now).map_err(fail(PERSONS))?;
+        insert_study_records(raw, &batch.study_records, &now).map_err(fail(STUDY_RECORDS))?;
+        insert_contacts(raw, &batch.contacts, &now).map_err(fail(CONTACTS))?;
+        insert_consents(raw, &batch.consents, &now).map_err(fail(CONSENTS))?;
+        insert_employments(raw, &batch.employments, &now).map_err(fail(EMPLOYMENTS))
     })
-    .await
+    .await;
+    super::free_elsewhere(batch);
+    written
 }
 
 /// See [`super::write_batch_of_new_rows`].
@@ -117,24 +119,30 @@ pub(super) async fn write_batch_of_new_rows(
 ) -> StoreResult<NewRowsWritten> {
     let now = timestamp(now);
     let fail = |what| StoreError::bulk_write("批量写入", what);
-    on_raw(conn, "批量写入", STUDY_RECORDS, move |raw| {
+    let refused = on_raw(conn, "批量写入", STUDY_RECORDS, |raw| {
         raw.execute_batch("PRAGMA defer_foreign_keys = ON")
             .map_err(fail(STUDY_RECORDS))?;
         let refused = insert_new_study_records(raw, &batch.study_records, &now)
             .map_err(fail(STUDY_RECORDS))?;
         if !refused.is_empty() {
-            return Ok(NewRowsWritten::Refused {
-                batch,
-                positions: refused,
-            });
+            return Ok(refused);
         }
-        insert_persons(raw, batch.persons, &now).map_err(fail(PERSONS))?;
-        insert_contacts(raw, batch.contacts, &now).map_err(fail(CONTACTS))?;
-        insert_consents(raw, batch.consents, &now).map_err(fail(CONSENTS))?;
-        insert_employments(raw, batch.employments, &now).map_err(fail(EMPLOYMENTS))?;
-        Ok(NewRowsWritten::All)
+        insert_persons(raw, &batch.persons, &now).map_err(fail(PERSONS))?;
+        insert_contacts(raw, &batch.contacts, &now).map_err(fail(CONTACTS))?;
+        insert_consents(raw, &batch.consents, &now).map_err(fail(CONSENTS))?;
+        insert_employments(raw, &batch.employments, &now).map_err(fail(EMPLOYMENTS))?;
+        Ok(refused)
     })
-    .await
+    .await?;
+    if refused.is_empty() {
+        super::free_elsewhere(batch);
+        Ok(NewRowsWritten::All)
+    } else {
+        Ok(NewRowsWritten::Refused {
+            batch,
+            positions: refused,
+        })
+    }
 }
 
 /// Inserts study records whose fingerprint is new to their school. Returns the positions of
@@ -170,7 +178,7 @@ fn insert_new_study_records(
     Ok(refused)
 }
 
-fn insert_persons(raw: &Connection, rows: Vec<BulkPerson>, now: &str) -> rusqlite::Result<()> {
+fn insert_persons(raw: &Connection, rows: &[BulkPerson], now: &str) -> rusqlite::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -181,8 +189,12 @@ fn insert_persons(raw: &Connection, rows: Vec<BulkPerson>, now: &str) -> rusqlit
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
     )?;
     for p in rows {
-        let (hash, cipher, masked) = match p.id_card {
-            Some(card) => (Some(card.hash), Some(card.cipher), Some(card.masked)),
+        let (hash, cipher, masked) = match &p.id_card {
+            Some(card) => (
+                Some(card.hash.as_str()),
+                Some(card.cipher.as_slice()),
+                Some(card.masked.as_str()),
+            ),
             None => (None, None, None),
         };
         insert.execute(params![
@@ -195,7 +207,7 @@ fn insert_persons(raw: &Connection, rows: Vec<BulkPerson>, now: &str) -> rusqlit
             cipher,
             masked,
             p.native_region.map(super::region_param),
-            p.current_city,
+            p.current_city.as_deref(),
             now,
         ])?;
     }
@@ -209,14 +221,14 @@ const STUDY_RECORD_INSERT: &str = "INSERT INTO study_records (person_id, school_
 
 fn insert_study_records(
     raw: &Connection,
-    rows: Vec<BulkStudyRecord>,
+    rows: &[BulkStudyRecord],
     now: &str,
 ) -> rusqlite::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let mut insert = raw.prepare(STUDY_RECORD_INSERT)?;
-    for r in &rows {
+    for r in rows {
         insert_study_record(&mut insert, r, now)?;
     }
     Ok(())
@@ -246,7 +258,7 @@ fn insert_study_record(
     ])
 }
 
-fn insert_contacts(raw: &Connection, rows: Vec<BulkContact>, now: &str) -> rusqlite::Result<()> {
+fn insert_contacts(raw: &Connection, rows: &[BulkContact], now: &str) -> rusqlite::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -262,7 +274,7 @@ fn insert_contacts(raw: &Connection, rows: Vec<BulkContact>, now: &str) -> rusql
             c.person.get(),
             c.kind.code(),
             c.value,
-            key,
+            key.as_ref(),
             c.source.get(),
             observed.of(c.observed_on),
             c.verified,
@@ -272,7 +284,7 @@ fn insert_contacts(raw: &Connection, rows: Vec<BulkContact>, now: &str) -> rusql
     Ok(())
 }
 
-fn insert_consents(raw: &Connection, rows: Vec<BulkConsent>, now: &str) -> rusqlite::Result<()> {
+fn insert_consents(raw: &Connection, rows: &[BulkConsent], now: &str) -> rusqlite::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -294,7 +306,7 @@ fn insert_consents(raw: &Connection, rows: Vec<BulkConsent>, now: &str) -> rusql
 
 fn insert_employments(
     raw: &Connection,
-    rows: Vec<BulkEmployment>,
+    rows: &[BulkEmployment],
     now: &str,
 ) -> rusqlite::Result<()> {
     if rows.is_empty() {
