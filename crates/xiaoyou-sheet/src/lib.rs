@@ -17,4 +17,7 @@ pub mod values;
 pub use error::SheetError;
 pub use fields::Field;
 pub use header::{HeaderMap, RowKind, classify_row, find_header};
-pub use read::{Format, Position, RawRow, SheetInfo, Table, Visit, read_table, stream_rows};
+pub use read::{
+    Container, Format, Position, RawRow, SheetInfo, Table, Visit, container_of, read_table,
+    stream_rows,
+};

@@ -83,20 +83,38 @@ pub fn stream_rows<R: Read + Seek>(
     mut input: R,
     visit: &mut Visit<'_>,
 ) -> Result<SheetInfo, SheetError> {
+    match container_of(&mut input)? {
+        Container::Zip => stream_xlsx(input, visit),
+        Container::Ole => stream_xls(input, visit),
+        Container::Text => stream_delimited(input, visit),
+    }
+}
+
+/// How a file is packed, as its first bytes tell: an xlsx workbook is a zip archive, an xls
+/// workbook an OLE compound file, anything else is read as delimited text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Zip,
+    Ole,
+    Text,
+}
+
+/// The container of the file `input` holds; leaves `input` at the file's start.
+pub fn container_of<R: Read + Seek>(input: &mut R) -> Result<Container, SheetError> {
     let mut magic = [0u8; 8];
-    let read = read_up_to(&mut input, &mut magic).map_err(io_error)?;
+    let read = read_up_to(input, &mut magic).map_err(io_error)?;
     if read == 0 {
         return Err(SheetError::Empty);
     }
     input.seek(SeekFrom::Start(0)).map_err(io_error)?;
     let magic = &magic[..read];
-    if magic.starts_with(ZIP_MAGIC) {
-        stream_xlsx(input, visit)
+    Ok(if magic.starts_with(ZIP_MAGIC) {
+        Container::Zip
     } else if magic.starts_with(OLE_MAGIC) {
-        stream_xls(input, visit)
+        Container::Ole
     } else {
-        stream_delimited(input, visit)
-    }
+        Container::Text
+    })
 }
 
 fn read_up_to(input: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
@@ -443,6 +461,24 @@ mod tests {
             '\t'
         );
         assert_eq!(guess_delimiter("姓名,手机\n王伟,138\n"), ',');
+    }
+
+    #[test]
+    fn tells_the_container_and_rewinds() {
+        let mut zip = Cursor::new([ZIP_MAGIC, b"rest of the archive"].concat());
+        assert_eq!(container_of(&mut zip).ok(), Some(Container::Zip));
+        assert_eq!(zip.position(), 0);
+        let mut ole = Cursor::new(OLE_MAGIC.to_vec());
+        assert_eq!(container_of(&mut ole).ok(), Some(Container::Ole));
+        let mut text = Cursor::new("姓名,手机\n王伟,138\n".as_bytes().to_vec());
+        assert_eq!(container_of(&mut text).ok(), Some(Container::Text));
+        assert_eq!(text.position(), 0);
+        let mut short = Cursor::new(b"PK".to_vec());
+        assert_eq!(container_of(&mut short).ok(), Some(Container::Text));
+        assert!(matches!(
+            container_of(&mut Cursor::new(Vec::new())),
+            Err(SheetError::Empty)
+        ));
     }
 
     #[test]

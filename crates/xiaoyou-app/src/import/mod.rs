@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use validate::Problem;
 use write::{RowCheck, Writer};
 use xiaoyou_core::{Clock, PersonId, PersonalDataKey, SchoolId, UserId};
-use xiaoyou_sheet::Field;
+use xiaoyou_sheet::{Container, Field};
 use xiaoyou_store::bulk;
 use xiaoyou_store::org::School;
 use xiaoyou_store::sources::{self, SourceKind};
@@ -145,10 +145,25 @@ pub async fn import_file(
         key: key.clone(),
         file_name: file_name.to_owned(),
     };
+    let mut source = source;
+    // A file the reader cannot open says why when it is read; until then it counts as text.
+    let parsed_quickly = !matches!(
+        xiaoyou_sheet::container_of(&mut source),
+        Ok(Container::Zip | Container::Ole)
+    );
     let (sender, mut receiver) = mpsc::channel(2);
     let reader = tokio::task::spawn_blocking(move || read::read_and_check(source, &plan, &sender));
 
-    let stored = store_chunks(db, now, school, file_name, &mut receiver, progress).await;
+    let stored = store_chunks(
+        db,
+        now,
+        school,
+        file_name,
+        parsed_quickly,
+        &mut receiver,
+        progress,
+    )
+    .await;
     // Stop the reader if storing failed, then hear why it ended.
     drop(receiver);
     let read = reader
@@ -172,11 +187,14 @@ pub async fn import_file(
     Ok(report)
 }
 
+/// Stores the rows the reader sends. `parsed_quickly`: the file is text, which is read faster
+/// than its rows are stored (a workbook is read more slowly).
 async fn store_chunks(
     db: &Db,
     now: chrono::DateTime<chrono::Utc>,
     school: &School,
     file_name: &str,
+    parsed_quickly: bool,
     receiver: &mut mpsc::Receiver<Message>,
     progress: &mut (dyn FnMut(ImportProgress) + Send),
 ) -> AppResult<(Tx, ImportReport, Vec<PersonId>)> {
@@ -202,9 +220,12 @@ async fn store_chunks(
     let source = sources::insert(&mut tx, SourceKind::Import, file_name, Some(school.id)).await?;
     let first_roster = !bulk::school_has_study_records(&mut tx, school.id).await?;
     // Without ID numbers every row creates a person of its own, so a repeated row can be
-    // taken out whole at the end (see `RowCheck::RemovedAtEnd`).
+    // taken out whole at the end (see `RowCheck::RemovedAtEnd`). That pays only while the
+    // writer is what the import waits for: a workbook's reader is slower, and the writer
+    // enters fingerprints in the index while it waits for rows anyway.
     let own_persons = !header.columns.contains(&Some(Field::IdCard));
-    let bulk_load = BulkLoad::begin(&mut tx, expected, school, first_roster && own_persons).await?;
+    let defer_fingerprints = first_roster && own_persons && parsed_quickly;
+    let bulk_load = BulkLoad::begin(&mut tx, expected, school, defer_fingerprints).await?;
     let check = if bulk_load.removes_repeats_at_end() {
         RowCheck::RemovedAtEnd
     } else if first_roster {
@@ -333,15 +354,15 @@ impl BulkLoad {
     /// Suspends, inside a transaction begun with [`Db::begin_bulk_load`], what an import on
     /// SQLite does not need row by row: the search feed's row triggers always, and for a large
     /// file the secondary indexes. Of those the unique fingerprint index too when
-    /// `new_persons_only` (the school's first roster, every row a person of its own): entering
-    /// a million random fingerprints in it one by one costs twice what building it at the end
-    /// does. PostgreSQL is left alone: dropping an index there would lock readers out for the
-    /// whole import, and its feed triggers already run once per statement.
+    /// `defer_fingerprints` (see `store_chunks`): entering a million random fingerprints in it
+    /// one by one costs the writer twice what building it at the end does. PostgreSQL is left
+    /// alone: dropping an index there would lock readers out for the whole import, and its feed
+    /// triggers already run once per statement.
     async fn begin(
         tx: &mut Tx,
         expected: f64,
         school: &School,
-        new_persons_only: bool,
+        defer_fingerprints: bool,
     ) -> AppResult<BulkLoad> {
         let feed = bulk::suspend_feed_triggers_in(tx, &IMPORTED_TABLES).await?;
         let stored = bulk::study_records_estimate(tx).await?;
@@ -351,7 +372,7 @@ impl BulkLoad {
                 ..BulkLoad::default()
             });
         }
-        let keep: &[&str] = if new_persons_only {
+        let keep: &[&str] = if defer_fingerprints {
             &[]
         } else {
             &[bulk::FINGERPRINT_INDEX]
