@@ -888,6 +888,16 @@ async fn rows_in(db: &Db, table: &str) -> i64 {
     }
 }
 
+/// A committed import source of `school`, and the first free person id after it.
+async fn import_source(db: &Db, school: SchoolId, file: &str) -> (sources::Source, i64) {
+    let mut tx = db.begin().await.unwrap();
+    let source = sources::insert(&mut tx, SourceKind::Import, file, Some(school))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (source, bulk::next_person_id(db).await.unwrap().get())
+}
+
 /// One roster row as an import writes it: a person of its own with a study record (whose
 /// fingerprint is `print` repeated), a mobile number and an employment.
 fn roster_row(batch: &mut Batch, school: SchoolId, source: SourceId, person: PersonId, print: u8) {
@@ -946,12 +956,7 @@ async fn repeats_go_when_the_fingerprint_index_is_rebuilt(t: &TestDb) {
     seed_regions(db).await;
     let school = new_school(db, "长沙理工大学", SchoolKind::University).await;
     let other = new_school(db, "湖南城市学院", SchoolKind::University).await;
-    let mut tx = db.begin().await.unwrap();
-    let source = sources::insert(&mut tx, SourceKind::Import, "名册.csv", Some(school.id))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let first = bulk::next_person_id(db).await.unwrap().get();
+    let (source, first) = import_source(db, school.id, "名册.csv").await;
     let mut earlier = Batch::default();
     roster_row(&mut earlier, school.id, source.id, PersonId(first), 9);
     roster_row(&mut earlier, other.id, source.id, PersonId(first + 1), 1);
@@ -1021,12 +1026,7 @@ async fn a_batch_with_a_stored_row_writes_nothing(t: &TestDb) {
     let db = &t.db;
     seed_regions(db).await;
     let school = new_school(db, "长沙理工大学", SchoolKind::University).await;
-    let mut tx = db.begin().await.unwrap();
-    let source = sources::insert(&mut tx, SourceKind::Import, "名册.csv", Some(school.id))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let first = bulk::next_person_id(db).await.unwrap().get();
+    let (source, first) = import_source(db, school.id, "名册.csv").await;
     let row = |batch: &mut Batch, id: i64, print: u8| {
         roster_row(batch, school.id, source.id, PersonId(id), print)
     };
@@ -1626,12 +1626,7 @@ async fn merges_move_rows_and_undo_restores(t: &TestDb) {
     let db = &t.db;
     seed_regions(db).await;
     let school = new_school(db, "湖南大学", SchoolKind::University).await;
-    let mut tx = db.begin().await.unwrap();
-    let source = sources::insert(&mut tx, SourceKind::Import, "名册.xlsx", Some(school.id))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let first = bulk::next_person_id(db).await.unwrap().get();
+    let (source, first) = import_source(db, school.id, "名册.xlsx").await;
     let mut batch = Batch::default();
     for i in 0..3 {
         let person = PersonId(first + i);
