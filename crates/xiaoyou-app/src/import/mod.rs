@@ -171,8 +171,19 @@ pub async fn import_file(
         .map_err(|e| AppError::Background(format!("读取文件的线程异常结束：{e}")))?;
     // A file the reader refused explains itself better than the writer's "no header".
     read?;
-    let (tx, mut report, writer_touched) = stored?;
-    let report_run = finish(tx, db, now, context, school, file_name, &mut report).await?;
+    let (tx, mut report, writer_touched, error_report) = stored?;
+    let error_report = error_report.wait(&mut report).await?;
+    let report_run = finish(
+        tx,
+        db,
+        now,
+        context,
+        school,
+        file_name,
+        &report,
+        error_report,
+    )
+    .await?;
     report.run_id = report_run;
     progress(ImportProgress {
         rows_read: report.data_rows as u64,
@@ -197,7 +208,7 @@ async fn store_chunks(
     parsed_quickly: bool,
     receiver: &mut mpsc::Receiver<Message>,
     progress: &mut (dyn FnMut(ImportProgress) + Send),
-) -> AppResult<(Tx, ImportReport, Vec<PersonId>)> {
+) -> AppResult<(Tx, ImportReport, Vec<PersonId>, report::PendingReport)> {
     let Some(Message::Header(header)) = receiver.recv().await else {
         return Err(AppError::Invalid {
             field: "文件",
@@ -265,6 +276,8 @@ async fn store_chunks(
             ..status
         });
     }
+    // The refused rows are all known: their report is written on another core meanwhile.
+    let error_report = report::PendingReport::start(&mut report);
     let repeats = timings.indexing(bulk_load.finish(&mut tx)).await?;
     writer.uncount_repeats(&repeats, &mut report);
     tracing::debug!(
@@ -274,7 +287,7 @@ async fn store_chunks(
         rows = report.imported,
         "导入各阶段用时（秒）"
     );
-    Ok((tx, report, writer.touched))
+    Ok((tx, report, writer.touched, error_report))
 }
 
 /// Where the storing side of an import spends its time, for the debug log.
@@ -418,7 +431,9 @@ impl BulkLoad {
     }
 }
 
-/// Audits the import, records the run with its error report, commits.
+/// Audits the import, records the run with its error report (the xlsx of the refused rows),
+/// commits.
+#[allow(clippy::too_many_arguments)]
 async fn finish(
     mut tx: Tx,
     db: &Db,
@@ -426,7 +441,8 @@ async fn finish(
     context: &AuditContext,
     school: &School,
     file_name: &str,
-    report: &mut ImportReport,
+    report: &ImportReport,
+    error_report: Option<Vec<u8>>,
 ) -> AppResult<i64> {
     let event = Event {
         action: "import",
@@ -445,11 +461,6 @@ async fn finish(
         ),
     };
     audit::write(&mut tx, context, event, now).await?;
-    let error_report = if report.errors.is_empty() {
-        None
-    } else {
-        Some(report::error_report(&report.headers, &report.errors)?)
-    };
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     let run_id = imports::record(
         &mut tx,
