@@ -125,12 +125,11 @@ impl<'a> Writer<'a> {
     pub async fn store(
         &mut self,
         tx: &mut Tx,
-        rows: Vec<PreparedRow>,
+        mut fresh: Vec<PreparedRow>,
         report: &mut ImportReport,
     ) -> AppResult<()> {
         // Repeats within the chunk are dropped in place: rows are large, and moving a
         // chunk's worth into a fresh vector cost the writer more than the check itself.
-        let mut fresh = rows;
         let mut seen = HashSet::with_capacity(fresh.len());
         let before = fresh.len();
         fresh.retain(|row| seen.insert(row.fingerprint));
@@ -256,7 +255,7 @@ impl<'a> Writer<'a> {
     async fn build_batch(
         &mut self,
         tx: &mut Tx,
-        fresh: Vec<PreparedRow>,
+        mut fresh: Vec<PreparedRow>,
     ) -> AppResult<(Batch, Vec<RowParts>)> {
         let mut places = Vec::with_capacity(fresh.len());
         for row in &fresh {
@@ -291,7 +290,6 @@ impl<'a> Writer<'a> {
         let mut parts = Vec::with_capacity(rows);
         // Fields are taken out of the rows rather than the rows taken apart, so that what is
         // left of them is freed off this thread, with the chunk, afterwards.
-        let mut fresh = fresh;
         for (prepared, (college, major, class)) in fresh.iter_mut().zip(places) {
             let row = &mut prepared.row;
             let id_card = prepared.id_card.take();

@@ -226,13 +226,18 @@ pub async fn next_person_id(db: &Db) -> StoreResult<PersonId> {
 /// reading thread; freeing them one by one on the writing thread took it about a tenth of its
 /// time, and the writer is what bounds an import.
 pub fn free_elsewhere<T: Send + 'static>(value: T) {
-    let multi_threaded = tokio::runtime::Handle::try_current()
-        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    if multi_threaded {
+    if on_multi_threaded_runtime() {
         drop(tokio::task::spawn_blocking(move || drop(value)));
     } else {
         drop(value);
     }
+}
+
+/// Whether the caller runs on a multi-threaded tokio runtime, where blocking work can move
+/// off the task's thread.
+fn on_multi_threaded_runtime() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
 fn region_param(code: RegionCode) -> i32 {
@@ -443,19 +448,19 @@ async fn remove_repeated_records(
     .await
     .map(|done| done.rows_affected())
     .map_err(fail())?);
-    let rows = execute_all(
+    let rows = execute(
         tx,
-        &["DELETE FROM study_records WHERE id IN (SELECT id FROM repeated_records)"],
+        "DELETE FROM study_records WHERE id IN (SELECT id FROM repeated_records)",
     )
     .await?;
-    execute_all(
+    execute(
         tx,
-        &["CREATE TEMP TABLE orphaned_persons AS
-           SELECT DISTINCT person_id AS id FROM repeated_records
-           WHERE person_id NOT IN (
-               SELECT person_id FROM study_records
-               WHERE person_id IN (SELECT person_id FROM repeated_records)
-           )"],
+        "CREATE TEMP TABLE orphaned_persons AS
+         SELECT DISTINCT person_id AS id FROM repeated_records
+         WHERE person_id NOT IN (
+             SELECT person_id FROM study_records
+             WHERE person_id IN (SELECT person_id FROM repeated_records)
+         )",
     )
     .await?;
     let persons: Vec<i64> = on_tx!(&mut *tx, |conn| sqlx::query_scalar(
@@ -464,36 +469,33 @@ async fn remove_repeated_records(
     .fetch_all(&mut *conn)
     .await
     .map_err(fail())?);
-    execute_all(
-        tx,
-        &[
-            "DELETE FROM contact_points WHERE person_id IN (SELECT id FROM orphaned_persons)",
-            "DELETE FROM employments WHERE person_id IN (SELECT id FROM orphaned_persons)",
-            "DELETE FROM consents WHERE person_id IN (SELECT id FROM orphaned_persons)",
-            "DELETE FROM persons WHERE id IN (SELECT id FROM orphaned_persons)",
-            "DROP TABLE orphaned_persons",
-            "DROP TABLE repeated_records",
-        ],
-    )
-    .await?;
+    for sql in [
+        "DELETE FROM contact_points WHERE person_id IN (SELECT id FROM orphaned_persons)",
+        "DELETE FROM employments WHERE person_id IN (SELECT id FROM orphaned_persons)",
+        "DELETE FROM consents WHERE person_id IN (SELECT id FROM orphaned_persons)",
+        "DELETE FROM persons WHERE id IN (SELECT id FROM orphaned_persons)",
+        "DROP TABLE orphaned_persons",
+        "DROP TABLE repeated_records",
+    ] {
+        execute(tx, sql).await?;
+    }
     Ok(RepeatsRemoved {
         rows: usize::try_from(rows).unwrap_or(usize::MAX),
         persons: persons.into_iter().map(PersonId).collect(),
     })
 }
 
-/// Runs statements without parameters in turn; returns the rows the first one affected.
-async fn execute_all(tx: &mut Tx, statements: &[&'static str]) -> StoreResult<u64> {
-    let mut first = None;
-    for sql in statements {
-        let done = on_tx!(&mut *tx, |conn| sqlx::query(*sql)
-            .execute(&mut *conn)
-            .await
-            .map(|done| done.rows_affected())
-            .map_err(StoreError::query("删除重复导入的行", "学籍记录"))?);
-        first.get_or_insert(done);
-    }
-    Ok(first.unwrap_or(0))
+/// Runs a statement without parameters (a step of [`remove_repeated_records`]); returns the
+/// rows it affected.
+async fn execute(tx: &mut Tx, sql: &'static str) -> StoreResult<u64> {
+    Ok(on_tx!(&mut *tx, |conn| sqlx::query(sql)
+        .execute(&mut *conn)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(StoreError::query(
+            "删除重复导入的行",
+            "学籍记录"
+        ))?))
 }
 
 /// Drops the `idx_*` indexes of the given tables and returns their definitions.

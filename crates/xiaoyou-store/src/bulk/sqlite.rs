@@ -57,9 +57,7 @@ fn borrow_connection(
 
 /// Runs blocking work without stalling other tasks of a multi-threaded runtime.
 fn in_place<T>(work: impl FnOnce() -> T) -> T {
-    let multi_threaded = tokio::runtime::Handle::try_current()
-        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    if multi_threaded {
+    if super::on_multi_threaded_runtime() {
         tokio::task::block_in_place(work)
     } else {
         work()
