@@ -180,26 +180,28 @@ impl Db {
     /// otherwise copy every page it wrote from the write-ahead log into the database file
     /// before returning. Call [`Db::checkpoint_in_background`] once the load has committed.
     pub async fn begin_bulk_load(&self) -> StoreResult<Tx> {
-        let context = "开始批量导入事务";
         match self {
             Db::Sqlite(pool) => {
                 let options = (*pool.connect_options())
                     .clone()
                     .foreign_keys(false)
                     .pragma("wal_autocheckpoint", "0");
-                let own = SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(options)
-                    .await
-                    .map_err(|source| StoreError::Query { context, source })?;
-                let tx = own
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map_err(|source| StoreError::Query { context, source })?;
-                // `own` goes out of scope here; its connection closes once the transaction
-                // hands it back.
-                Ok(Tx::Sqlite(tx))
+                own_sqlite_transaction(options, "开始批量导入事务").await
+            }
+            Db::Postgres(_) => self.begin().await,
+        }
+    }
+
+    /// Starts the transaction of a schema migration. On SQLite it runs, as SQLite prescribes
+    /// for changes that rebuild a table, on a connection of its own with foreign-key
+    /// enforcement off: with it on, dropping a table that others reference would first delete
+    /// its rows. Whoever commits checks the references first (`PRAGMA foreign_key_check`).
+    /// PostgreSQL changes a referenced table in place and keeps checking.
+    pub async fn begin_schema_change(&self) -> StoreResult<Tx> {
+        match self {
+            Db::Sqlite(pool) => {
+                let options = (*pool.connect_options()).clone().foreign_keys(false);
+                own_sqlite_transaction(options, "开始数据库迁移事务").await
             }
             Db::Postgres(_) => self.begin().await,
         }
@@ -298,6 +300,26 @@ impl Tx {
         }
         .map_err(|source| StoreError::Query { context, source })
     }
+}
+
+/// A transaction on a SQLite connection opened with `options` outside the pool, so that its
+/// settings never reach the pool's connections: the connection closes once the transaction
+/// hands it back.
+async fn own_sqlite_transaction(
+    options: SqliteConnectOptions,
+    context: &'static str,
+) -> StoreResult<Tx> {
+    let own = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Query { context, source })?;
+    let tx = own
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(|source| StoreError::Query { context, source })?;
+    Ok(Tx::Sqlite(tx))
 }
 
 /// Creates the directory if needed and proves it is writable, so a read-only data directory

@@ -26,6 +26,8 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("数据库迁移 {version} 会破坏数据之间的引用：{detail}")]
+    MigrationBrokeReferences { version: i64, detail: String },
     #[error("数据库的结构版本 {found} 比本程序认识的 {known} 新，请升级程序")]
     SchemaTooNew { found: i64, known: i64 },
     #[error("{what}已存在")]

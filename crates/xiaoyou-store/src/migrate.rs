@@ -85,6 +85,24 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_id_card_hash_16_bytes.sql"),
         postgres: include_str!("../migrations/postgres/0012_id_card_hash_16_bytes.sql"),
     },
+    Migration {
+        version: 13,
+        name: "id_card_hash_unique_when_present",
+        sqlite: include_str!("../migrations/sqlite/0013_id_card_hash_unique_when_present.sql"),
+        postgres: include_str!("../migrations/postgres/0013_id_card_hash_unique_when_present.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "row_fingerprint_integer",
+        sqlite: include_str!("../migrations/sqlite/0014_row_fingerprint_integer.sql"),
+        postgres: include_str!("../migrations/postgres/0014_row_fingerprint_integer.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "contact_key_first",
+        sqlite: include_str!("../migrations/sqlite/0015_contact_key_first.sql"),
+        postgres: include_str!("../migrations/postgres/0015_contact_key_first.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -98,8 +116,9 @@ pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
 }
 
-/// Applies every pending migration, each in its own transaction. On PostgreSQL an advisory
-/// lock keeps several instances starting at once from racing.
+/// Applies every pending migration, each in its own transaction ([`Db::begin_schema_change`]).
+/// On PostgreSQL an advisory lock keeps several instances starting at once from racing; on
+/// SQLite every reference must still hold before a migration commits.
 /// Returns the versions applied by this call.
 pub async fn migrate(db: &Db) -> StoreResult<Vec<i64>> {
     let ledger_error = |source| StoreError::Migration { version: 0, source };
@@ -108,9 +127,15 @@ pub async fn migrate(db: &Db) -> StoreResult<Vec<i64>> {
         .await
         .map(|done| done.rows_affected())
         .map_err(ledger_error))?;
+    let recorded: Vec<i64> = on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT version FROM schema_migrations"
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(ledger_error))?;
     let mut applied = Vec::new();
-    for migration in MIGRATIONS {
-        let mut tx = db.begin().await?;
+    for migration in MIGRATIONS.iter().filter(|m| !recorded.contains(&m.version)) {
+        let mut tx = db.begin_schema_change().await?;
         let fail = |source| StoreError::Migration {
             version: migration.version,
             source,
@@ -154,6 +179,9 @@ pub async fn migrate(db: &Db) -> StoreResult<Vec<i64>> {
             .map(|done| done.rows_affected())
             .map_err(fail)?;
         });
+        if let Tx::Sqlite(conn) = &mut tx {
+            check_references(conn, migration.version).await?;
+        }
         tx.commit().await?;
         tracing::info!(
             version = migration.version,
@@ -170,6 +198,27 @@ pub async fn migrate(db: &Db) -> StoreResult<Vec<i64>> {
         });
     }
     Ok(applied)
+}
+
+/// Fails unless every reference in the database finds its row. SQLite migrations run with
+/// foreign-key enforcement off, so this is where a migration that broke one is caught.
+async fn check_references(conn: &mut sqlx::SqliteConnection, version: i64) -> StoreResult<()> {
+    let broken: Vec<(String, Option<i64>, String)> =
+        sqlx::query_as("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|source| StoreError::Migration { version, source })?;
+    match broken.first() {
+        None => Ok(()),
+        Some((table, row, parent)) => Err(StoreError::MigrationBrokeReferences {
+            version,
+            detail: format!(
+                "{table} 的第 {row} 行引用的 {parent} 记录不存在（共 {count} 处）",
+                row = row.map_or_else(|| "?".to_owned(), |r| r.to_string()),
+                count = broken.len()
+            ),
+        }),
+    }
 }
 
 /// The highest applied version, 0 for an empty database.
@@ -199,4 +248,41 @@ pub async fn current_version(db: &Db) -> StoreResult<i64> {
     .await
     .map(|v| v.unwrap_or(0))
     .map_err(fail))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use sqlx::Connection;
+
+    #[tokio::test]
+    async fn a_reference_left_without_its_row_stops_a_migration() {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE parents (id INTEGER PRIMARY KEY);
+             CREATE TABLE children (id INTEGER PRIMARY KEY, parent BIGINT REFERENCES parents (id));
+             INSERT INTO parents (id) VALUES (1);
+             INSERT INTO children (id, parent) VALUES (7, 1);",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        check_references(&mut conn, 99).await.unwrap();
+
+        sqlx::raw_sql("PRAGMA foreign_keys = OFF; DELETE FROM parents;")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let refused = check_references(&mut conn, 99).await;
+        let Err(StoreError::MigrationBrokeReferences { version, detail }) = refused else {
+            panic!("expected a broken reference, got {refused:?}");
+        };
+        assert_eq!(version, 99);
+        assert!(detail.contains("children 的第 7 行"), "{detail}");
+        assert!(detail.contains("parents"), "{detail}");
+    }
 }

@@ -17,7 +17,7 @@ pub struct ColumnShape {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SchemaShape {
     pub columns: Vec<ColumnShape>,
-    /// Explicitly created indexes (`idx_*`), as `table.index`.
+    /// Explicitly created indexes (`idx_*`, and `uq_*` for constraints), as `table.index`.
     pub indexes: Vec<String>,
 }
 
@@ -52,7 +52,7 @@ pub async fn describe(db: &Db) -> StoreResult<SchemaShape> {
                 }
             }
             let indexes: Vec<(String, String)> = sqlx::query_as(
-                "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%'",
+                "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' AND (name LIKE 'idx_%' OR name LIKE 'uq_%')",
             )
             .fetch_all(pool)
             .await
@@ -91,7 +91,7 @@ pub async fn describe(db: &Db) -> StoreResult<SchemaShape> {
                 .collect();
             let indexes: Vec<(String, String)> = sqlx::query_as(
                 "SELECT tablename::text, indexname::text FROM pg_indexes
-                 WHERE schemaname = current_schema() AND indexname LIKE 'idx_%'",
+                 WHERE schemaname = current_schema() AND (indexname LIKE 'idx_%' OR indexname LIKE 'uq_%')",
             )
             .fetch_all(pool)
             .await

@@ -37,6 +37,41 @@ async fn compare_schemas() {
 
 postgres_test!(sqlite_and_postgres_schemas_match => compare_schemas);
 
+/// An ID number belongs to one person, and only persons who have one are entered in the index
+/// that says so: most rosters carry none, and an import would otherwise write an empty entry
+/// per person. No other index covers the column.
+async fn id_numbers_are_unique_only_where_present(t: &TestDb) {
+    let indexes: Vec<(String, String)> = match &t.db {
+        Db::Sqlite(pool) => sqlx::query_as(
+            "SELECT l.name, CASE WHEN l.\"unique\" = 1 AND l.partial = 1
+                 THEN 'unique, partial' ELSE l.origin END
+             FROM pragma_index_list('persons') AS l, pragma_index_info(l.name) AS i
+             WHERE i.name = 'id_card_hash'",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+        Db::Postgres(pool) => sqlx::query_as(
+            "SELECT indexname::text,
+                 CASE WHEN indexdef LIKE 'CREATE UNIQUE INDEX%WHERE (id_card_hash IS NOT NULL)'
+                 THEN 'unique, partial' ELSE indexdef END
+             FROM pg_indexes WHERE tablename = 'persons' AND indexdef LIKE '%id_card_hash%'",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+    };
+    assert_eq!(
+        indexes,
+        vec![(
+            "uq_persons_id_card_hash".to_owned(),
+            "unique, partial".to_owned()
+        )]
+    );
+}
+
+xiaoyou_testkit::backend_tests!(id_numbers_are_unique_only_where_present);
+
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
     let test_db = TestDb::sqlite().await;

@@ -8,7 +8,7 @@
 
 use super::{
     Batch, BulkConsent, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord, CONSENTS,
-    CONTACTS, EMPLOYMENTS, PERSONS, STUDY_RECORDS,
+    CONTACTS, EMPLOYMENTS, PERSONS, RowFingerprint, STUDY_RECORDS,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::people::contact_value_key;
@@ -126,7 +126,7 @@ fn study_record_lines(rows: &[BulkStudyRecord], now: &str) -> CopyLines {
             .text(Some(&r.name_as_reported))
             .int(Some(r.source.get()))
             .text(r.source_ref.as_deref())
-            .bytes(r.row_fingerprint.as_ref().map(|print| print.as_bytes()))
+            .int(r.row_fingerprint.map(RowFingerprint::get))
             .text(Some(now))
             .text(Some(now))
             .end_row();

@@ -159,7 +159,7 @@ fn insert_new_study_records(
         |row| row.get(0),
     )?;
     let mut insert = raw.prepare(&format!(
-        "{STUDY_RECORD_INSERT} ON CONFLICT (school_id, row_fingerprint) DO NOTHING"
+        "{STUDY_RECORD_INSERT} ON CONFLICT (row_fingerprint, school_id) DO NOTHING"
     ))?;
     let mut refused = Vec::new();
     for (at, r) in rows.iter().enumerate() {
@@ -251,7 +251,7 @@ fn insert_study_record(
         r.name_as_reported,
         r.source.get(),
         r.source_ref,
-        r.row_fingerprint.as_ref().map(RowFingerprint::as_bytes),
+        r.row_fingerprint.map(RowFingerprint::get),
         now,
     ])
 }
@@ -342,13 +342,13 @@ pub(super) async fn known_fingerprints(
     on_raw(conn, "查找已导入的行", STUDY_RECORDS, |raw| {
         let mut lookup = raw
             .prepare(
-                "SELECT source_id FROM study_records WHERE school_id = ?1 AND row_fingerprint = ?2",
+                "SELECT source_id FROM study_records WHERE row_fingerprint = ?2 AND school_id = ?1",
             )
             .map_err(fail())?;
         let mut known = HashMap::new();
         for print in fingerprints {
             let source = lookup
-                .query_row(params![school.get(), print.as_bytes()], |row| row.get(0))
+                .query_row(params![school.get(), print.get()], |row| row.get(0))
                 .optional()
                 .map_err(fail())?;
             if let Some(source) = source {
