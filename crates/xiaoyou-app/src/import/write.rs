@@ -27,7 +27,8 @@ pub struct Writer<'a> {
     pub source: SourceId,
     pub observed_on: Option<NaiveDate>,
     colleges: HashMap<String, CollegeId>,
-    majors: HashMap<(CollegeId, String), MajorId>,
+    /// Majors by college, then by key (looked up without building a key per row).
+    majors: HashMap<CollegeId, HashMap<String, MajorId>>,
     classes: HashMap<String, ClassId>,
     /// Persons created or given a new study record, for identity resolution and search.
     pub touched: Vec<PersonId>,
@@ -396,12 +397,13 @@ impl<'a> Writer<'a> {
         };
         let major = match (&row.major, &prepared.major_key, college) {
             (Some(name), Some(key), Some(college)) => {
-                let cache_key = (college, key.clone());
-                match self.majors.get(&cache_key) {
+                let known = self.majors.get(&college).and_then(|m| m.get(key));
+                match known {
                     Some(id) => Some(*id),
                     None => {
                         let id = org::ensure_major(tx, college, name).await?;
-                        self.majors.insert(cache_key, id);
+                        let majors = self.majors.entry(college).or_default();
+                        majors.insert(key.clone(), id);
                         Some(id)
                     }
                 }
