@@ -16,14 +16,14 @@ PRAGMA synchronous = NORMAL;
 PRAGMA cache_size = -65536;
 PRAGMA wal_autocheckpoint = 0;
 CREATE TABLE persons (id INTEGER PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL,
-    gender TEXT, birth_date DATE, id_card_hash TEXT UNIQUE, id_card_cipher BLOB,
+    gender TEXT, birth_date DATE, id_card_hash TEXT, id_card_cipher BLOB,
     id_card_masked TEXT, native_region_code INTEGER, current_city TEXT,
     created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL, merged_into BIGINT);
 CREATE TABLE study_records (id INTEGER PRIMARY KEY, person_id BIGINT NOT NULL,
     school_id BIGINT NOT NULL, college_id BIGINT, major_id BIGINT, class_id BIGINT,
     level TEXT NOT NULL, enrolment_year INTEGER, graduation_year INTEGER, student_no TEXT,
     name_as_reported TEXT NOT NULL, source_id BIGINT NOT NULL, source_ref TEXT,
-    reported_at TIMESTAMPTZ NOT NULL, created_at TIMESTAMPTZ NOT NULL, row_fingerprint BLOB);
+    reported_at TIMESTAMPTZ NOT NULL, created_at TIMESTAMPTZ NOT NULL, row_fingerprint BIGINT);
 CREATE TABLE contact_points (id INTEGER PRIMARY KEY, person_id BIGINT NOT NULL,
     kind TEXT NOT NULL, value TEXT NOT NULL, value_key TEXT NOT NULL, source_id BIGINT NOT NULL,
     observed_on DATE, verified BOOLEAN NOT NULL, created_at TIMESTAMPTZ NOT NULL);
@@ -31,8 +31,11 @@ CREATE TABLE employments (id INTEGER PRIMARY KEY, person_id BIGINT NOT NULL,
     enterprise_id BIGINT, employer_name TEXT NOT NULL, title TEXT, city TEXT, start_year INTEGER,
     end_year INTEGER, is_current BOOLEAN NOT NULL, source_id BIGINT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL);
-CREATE TEMP TABLE roster (line INTEGER PRIMARY KEY, print BLOB, phone TEXT, name_key TEXT);
-INSERT INTO roster SELECT value, randomblob(16),
+-- A constraint, kept during a load; persons without an ID number are not entered in it.
+CREATE UNIQUE INDEX uq_persons_id_card_hash ON persons (id_card_hash)
+    WHERE id_card_hash IS NOT NULL;
+CREATE TEMP TABLE roster (line INTEGER PRIMARY KEY, print INTEGER, phone TEXT, name_key TEXT);
+INSERT INTO roster SELECT value, random(),
     '1' || (3 + abs(random()) % 7) || printf('%09d', abs(random()) % 1000000000),
     'wang' || abs(random()) % 5000
 FROM generate_series(1, 1000000);
@@ -58,7 +61,7 @@ SELECT line, '湖南示例企业' || (line % 997) || '有限公司', '工程师'
     '2026-12-04T14:05:31.839047+00:00' FROM roster;
 INSERT INTO temp.roster (line) SELECT -1;  -- (marks the end of the load in the timings)
 -- A first roster without ID numbers, from a text file, builds the unique index at the end too.
-CREATE UNIQUE INDEX idx_study_records_fingerprint ON study_records (school_id, row_fingerprint);
+CREATE UNIQUE INDEX idx_study_records_fingerprint ON study_records (row_fingerprint, school_id);
 CREATE INDEX idx_persons_name_key ON persons (name_key);
 CREATE INDEX idx_persons_merged_into ON persons (merged_into) WHERE merged_into IS NOT NULL;
 CREATE INDEX idx_persons_updated ON persons (updated_at);
@@ -69,7 +72,7 @@ CREATE INDEX idx_study_records_class ON study_records (class_id);
 CREATE INDEX idx_study_records_major ON study_records (major_id);
 CREATE INDEX idx_study_records_school_id ON study_records (school_id, id);
 CREATE INDEX idx_contact_points_person ON contact_points (person_id);
-CREATE INDEX idx_contact_points_key ON contact_points (kind, value_key);
+CREATE INDEX idx_contact_points_key ON contact_points (value_key, kind);
 CREATE INDEX idx_employments_person ON employments (person_id);
 CREATE INDEX idx_employments_enterprise ON employments (enterprise_id)
     WHERE enterprise_id IS NOT NULL;
