@@ -147,6 +147,7 @@ pub async fn migrate(db: &Db) -> StoreResult<Vec<i64>> {
                 .map(|done| done.rows_affected())
                 .map_err(fail)?;
         }
+        // Another instance may have applied it since the ledger was read above.
         let done: Option<i64> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
             "SELECT version FROM schema_migrations WHERE version = $1"
         )
