@@ -3,6 +3,7 @@
 //! through prepared single-row statements on the raw connection ([`sqlite`]); on PostgreSQL
 //! through one `COPY` per table and batch ([`postgres`]).
 
+mod lent;
 mod postgres;
 mod sqlite;
 

@@ -1,26 +1,23 @@
-//! SQLite's half of bulk writing. Rows go in through single-row statements prepared once per
-//! batch and bound value by value straight from the rows, on the connection beneath the sqlx
-//! transaction. Nothing is copied into an argument list and no multi-row statement is
-//! compiled; a roster row costs SQLite little more than its B-tree work. Lookups by
-//! fingerprint and by ID-number hash run the same way, one prepared probe per key.
+//! SQLite's half of bulk writing, on the connection beneath the sqlx transaction. A batch is
+//! lent to SQLite as virtual tables ([`super::lent`]) and each table's rows go in through one
+//! `INSERT … SELECT` per batch: nothing is copied into an argument list or bound value by
+//! value, and SQLite keeps one cursor open per table for the whole batch. Lookups by
+//! fingerprint and by ID-number hash are one prepared probe per key.
 //!
 //! The work is synchronous: a batch of a few thousand rows takes tens of milliseconds. On a
 //! multi-threaded runtime it runs through [`tokio::task::block_in_place`], so other tasks move
 //! to another worker meanwhile.
 
+use super::lent::Lender;
 use super::{
-    Batch, BulkConsent, BulkContact, BulkEmployment, BulkPerson, BulkStudyRecord, CONSENTS,
-    CONTACTS, EMPLOYMENTS, NewRowsWritten, PERSONS, RowFingerprint, STUDY_RECORDS,
+    Batch, CONSENTS, CONTACTS, EMPLOYMENTS, NewRowsWritten, PERSONS, RowFingerprint, STUDY_RECORDS,
 };
 use crate::error::{StoreError, StoreResult};
-use crate::people::contact_value_key;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use sqlx::SqliteConnection;
 use std::collections::HashMap;
-use xiaoyou_core::{
-    ClassId, CollegeId, EnterpriseId, Gender, MajorId, PersonId, SchoolId, SourceId,
-};
+use xiaoyou_core::{PersonId, SchoolId, SourceId};
 
 /// Runs `work` on the raw connection beneath `conn`, inside whatever transaction it holds.
 /// `context` and `what` describe a failure to reach the connection; `work` describes its own.
@@ -69,26 +66,6 @@ fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
-fn date(day: Option<chrono::NaiveDate>) -> Option<String> {
-    day.map(|d| d.format("%F").to_string())
-}
-
-/// The text of the date bound last: a batch's contacts mostly share one observation date.
-#[derive(Default)]
-struct DateText {
-    last: Option<(chrono::NaiveDate, String)>,
-}
-
-impl DateText {
-    fn of(&mut self, day: Option<chrono::NaiveDate>) -> Option<&str> {
-        let day = day?;
-        if self.last.as_ref().is_none_or(|(known, _)| *known != day) {
-            self.last = Some((day, day.format("%F").to_string()));
-        }
-        self.last.as_ref().map(|(_, text)| text.as_str())
-    }
-}
-
 /// Writes a batch, consuming it, in dependency order.
 pub(super) async fn write_batch(
     conn: &mut SqliteConnection,
@@ -96,17 +73,16 @@ pub(super) async fn write_batch(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let now = timestamp(now);
-    let fail = |what| StoreError::bulk_write("批量写入", what);
-    let written = on_raw(conn, "批量写入", PERSONS, |raw| {
-        insert_persons(raw, &batch.persons, &now).map_err(fail(PERSONS))?;
-        insert_study_records(raw, &batch.study_records, &now).map_err(fail(STUDY_RECORDS))?;
-        insert_contacts(raw, &batch.contacts, &now).map_err(fail(CONTACTS))?;
-        insert_consents(raw, &batch.consents, &now).map_err(fail(CONSENTS))?;
-        insert_employments(raw, &batch.employments, &now).map_err(fail(EMPLOYMENTS))
+    on_raw(conn, "批量写入", PERSONS, |raw| {
+        let (batch, written) = Lender::lend(raw, batch, |raw| {
+            insert_lent(raw, &PERSONS_FROM_LENT, &now)?;
+            insert_lent(raw, &STUDY_RECORDS_FROM_LENT, &now)?;
+            insert_rest(raw, &now)
+        });
+        super::free_elsewhere(batch);
+        written
     })
-    .await;
-    super::free_elsewhere(batch);
-    written
+    .await
 }
 
 /// See [`super::write_batch_of_new_rows`].
@@ -116,220 +92,154 @@ pub(super) async fn write_batch_of_new_rows(
     now: DateTime<Utc>,
 ) -> StoreResult<NewRowsWritten> {
     let now = timestamp(now);
-    let fail = |what| StoreError::bulk_write("批量写入", what);
-    let refused = on_raw(conn, "批量写入", STUDY_RECORDS, |raw| {
-        raw.execute_batch("PRAGMA defer_foreign_keys = ON")
-            .map_err(fail(STUDY_RECORDS))?;
-        let refused = insert_new_study_records(raw, &batch.study_records, &now)
-            .map_err(fail(STUDY_RECORDS))?;
-        if !refused.is_empty() {
-            return Ok(refused);
+    on_raw(conn, "批量写入", STUDY_RECORDS, |raw| {
+        let (batch, refused) = Lender::lend(raw, batch, |raw| {
+            raw.execute_batch("PRAGMA defer_foreign_keys = ON")
+                .map_err(StoreError::bulk_write("批量写入", STUDY_RECORDS))?;
+            let refused = insert_new_study_records(raw, &now)?;
+            if refused.is_none() {
+                insert_lent(raw, &PERSONS_FROM_LENT, &now)?;
+                insert_rest(raw, &now)?;
+            }
+            Ok(refused)
+        });
+        match refused? {
+            None => {
+                super::free_elsewhere(batch);
+                Ok(NewRowsWritten::All)
+            }
+            Some(positions) => Ok(NewRowsWritten::Refused { batch, positions }),
         }
-        insert_persons(raw, &batch.persons, &now).map_err(fail(PERSONS))?;
-        insert_contacts(raw, &batch.contacts, &now).map_err(fail(CONTACTS))?;
-        insert_consents(raw, &batch.consents, &now).map_err(fail(CONSENTS))?;
-        insert_employments(raw, &batch.employments, &now).map_err(fail(EMPLOYMENTS))?;
-        Ok(refused)
     })
-    .await?;
-    if refused.is_empty() {
-        super::free_elsewhere(batch);
-        Ok(NewRowsWritten::All)
-    } else {
-        Ok(NewRowsWritten::Refused {
-            batch,
-            positions: refused,
-        })
-    }
+    .await
 }
 
-/// Inserts study records whose fingerprint is new to their school. Returns the positions of
-/// those whose fingerprint is stored already; if there are any, none of the records remains.
-fn insert_new_study_records(
-    raw: &Connection,
-    rows: &[BulkStudyRecord],
-    now: &str,
-) -> rusqlite::Result<Vec<usize>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let last_before: i64 = raw.query_row(
-        "SELECT COALESCE(MAX(id), 0) FROM study_records",
-        [],
-        |row| row.get(0),
-    )?;
-    let mut insert = raw.prepare(&format!(
-        "{STUDY_RECORD_INSERT} ON CONFLICT (row_fingerprint, school_id) DO NOTHING"
-    ))?;
-    let mut refused = Vec::new();
-    for (at, r) in rows.iter().enumerate() {
-        if insert_study_record(&mut insert, r, now)? == 0 {
-            refused.push(at);
-        }
-    }
-    if !refused.is_empty() {
-        raw.execute(
-            "DELETE FROM study_records WHERE id > ?1",
-            params![last_before],
-        )?;
-    }
-    Ok(refused)
+/// A statement that inserts the lent rows of one list into their table.
+struct FromLent<'a> {
+    sql: &'a str,
+    /// What the table's rows are called in error messages.
+    what: &'static str,
 }
 
-fn insert_persons(raw: &Connection, rows: &[BulkPerson], now: &str) -> rusqlite::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut insert = raw.prepare(
-        "INSERT INTO persons (id, name, name_key, gender, birth_date, id_card_hash,
-             id_card_cipher, id_card_masked, native_region_code, current_city, created_at,
-             updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-    )?;
-    for p in rows {
-        let (hash, cipher, masked) = match &p.id_card {
-            Some(card) => (
-                Some(card.hash.as_str()),
-                Some(card.cipher.as_slice()),
-                Some(card.masked.as_str()),
-            ),
-            None => (None, None, None),
-        };
-        insert.execute(params![
-            p.id.get(),
-            p.name.as_str(),
-            p.name_key,
-            p.gender.map(Gender::code),
-            date(p.birth_date),
-            hash,
-            cipher,
-            masked,
-            p.native_region.map(super::region_param),
-            p.current_city.as_deref(),
-            now,
-        ])?;
-    }
+/// Runs `statement` with `now` as the time of writing; returns the rows it inserted.
+fn insert_lent(raw: &Connection, statement: &FromLent<'_>, now: &str) -> StoreResult<usize> {
+    raw.prepare(statement.sql)
+        .and_then(|mut insert| insert.execute(params![now]))
+        .map_err(StoreError::bulk_write("批量写入", statement.what))
+}
+
+/// What a batch writes after its persons and study records.
+fn insert_rest(raw: &Connection, now: &str) -> StoreResult<()> {
+    insert_lent(raw, &CONTACTS_FROM_LENT, now)?;
+    insert_lent(raw, &CONSENTS_FROM_LENT, now)?;
+    insert_lent(raw, &EMPLOYMENTS_FROM_LENT, now)?;
     Ok(())
 }
 
-const STUDY_RECORD_INSERT: &str = "INSERT INTO study_records (person_id, school_id, college_id,
-    major_id, class_id, level, enrolment_year, graduation_year, student_no, name_as_reported,
-    source_id, source_ref, row_fingerprint, reported_at, created_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)";
+const PERSONS_FROM_LENT: FromLent<'static> = FromLent {
+    what: PERSONS,
+    sql: "INSERT INTO persons (id, name, name_key, gender, birth_date,
+    id_card_hash, id_card_cipher, id_card_masked, native_region_code, current_city, created_at,
+    updated_at)
+    SELECT id, name, name_key, gender, birth_date, id_card_hash, id_card_cipher,
+        id_card_masked, native_region_code, current_city, ?1, ?1
+    FROM xiaoyou_lent_persons",
+};
 
-fn insert_study_records(
-    raw: &Connection,
-    rows: &[BulkStudyRecord],
-    now: &str,
-) -> rusqlite::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut insert = raw.prepare(STUDY_RECORD_INSERT)?;
-    for r in rows {
-        insert_study_record(&mut insert, r, now)?;
-    }
-    Ok(())
-}
+const STUDY_RECORDS_FROM_LENT: FromLent<'static> = FromLent {
+    what: STUDY_RECORDS,
+    sql: "INSERT INTO study_records (person_id, school_id,
+    college_id, major_id, class_id, level, enrolment_year, graduation_year, student_no,
+    name_as_reported, source_id, source_ref, row_fingerprint, reported_at, created_at)
+    SELECT person_id, school_id, college_id, major_id, class_id, level, enrolment_year,
+        graduation_year, student_no, name_as_reported, source_id, source_ref, row_fingerprint,
+        ?1, ?1
+    FROM xiaoyou_lent_study_records",
+};
 
-/// Runs `insert` (a [`STUDY_RECORD_INSERT`]) for one record; returns the rows it inserted.
-fn insert_study_record(
-    insert: &mut rusqlite::Statement<'_>,
-    r: &BulkStudyRecord,
-    now: &str,
-) -> rusqlite::Result<usize> {
-    insert.execute(params![
-        r.person.get(),
-        r.school.get(),
-        r.college.map(CollegeId::get),
-        r.major.map(MajorId::get),
-        r.class.map(ClassId::get),
-        r.level.code(),
-        r.enrolment_year,
-        r.graduation_year,
-        r.student_no,
-        r.name_as_reported,
-        r.source.get(),
-        r.source_ref,
-        r.row_fingerprint.map(RowFingerprint::get),
+const CONTACTS_FROM_LENT: FromLent<'static> = FromLent {
+    what: CONTACTS,
+    sql: "INSERT INTO contact_points (person_id, kind, value,
+    value_key, source_id, observed_on, verified, created_at)
+    SELECT person_id, kind, value, value_key, source_id, observed_on, verified, ?1
+    FROM xiaoyou_lent_contacts",
+};
+
+const CONSENTS_FROM_LENT: FromLent<'static> = FromLent {
+    what: CONSENTS,
+    sql: "INSERT INTO consents (person_id, audience, granted, source,
+    recorded_at)
+    SELECT person_id, audience, granted, source, ?1 FROM xiaoyou_lent_consents",
+};
+
+const EMPLOYMENTS_FROM_LENT: FromLent<'static> = FromLent {
+    what: EMPLOYMENTS,
+    sql: "INSERT INTO employments (person_id, enterprise_id,
+    employer_name, title, city, start_year, end_year, is_current, source_id, created_at)
+    SELECT person_id, enterprise_id, employer_name, title, city, start_year, end_year,
+        is_current, source_id, ?1
+    FROM xiaoyou_lent_employments",
+};
+
+/// Inserts the lent study records whose fingerprint is new to their school. If some have a
+/// fingerprint stored already, none of them remains and their positions are returned.
+fn insert_new_study_records(raw: &Connection, now: &str) -> StoreResult<Option<Vec<usize>>> {
+    let fail = || StoreError::bulk_write("批量写入", STUDY_RECORDS);
+    let last_before: i64 = raw
+        .query_row(
+            "SELECT COALESCE(MAX(id), 0) FROM study_records",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(fail())?;
+    // (`WHERE true` tells the upsert clause from a join's `ON`.)
+    let sql = format!(
+        "{} WHERE true ON CONFLICT (row_fingerprint, school_id) DO NOTHING",
+        STUDY_RECORDS_FROM_LENT.sql
+    );
+    let inserted = insert_lent(
+        raw,
+        &FromLent {
+            sql: &sql,
+            what: STUDY_RECORDS,
+        },
         now,
-    ])
+    )?;
+    let offered: i64 = raw
+        .query_row(
+            "SELECT COUNT(*) FROM xiaoyou_lent_study_records",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(fail())?;
+    if i64::try_from(inserted).is_ok_and(|inserted| inserted == offered) {
+        return Ok(None);
+    }
+    refused_and_removed(raw, last_before)
+        .map(Some)
+        .map_err(fail())
 }
 
-fn insert_contacts(raw: &Connection, rows: &[BulkContact], now: &str) -> rusqlite::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut insert = raw.prepare(
-        "INSERT INTO contact_points (person_id, kind, value, value_key, source_id, observed_on,
-             verified, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+/// The positions of the lent study records the fingerprint index refused (those not among the
+/// records inserted after `last_before`), once the inserted ones are deleted again.
+fn refused_and_removed(raw: &Connection, last_before: i64) -> rusqlite::Result<Vec<usize>> {
+    let refused = raw
+        .prepare(
+            "SELECT lent.rowid FROM xiaoyou_lent_study_records AS lent
+             WHERE lent.row_fingerprint IS NOT NULL AND NOT EXISTS (
+                 SELECT 1 FROM study_records AS stored
+                 WHERE stored.id > ?1 AND stored.row_fingerprint = lent.row_fingerprint
+                   AND stored.school_id = lent.school_id)
+             ORDER BY lent.rowid",
+        )?
+        .query_map(params![last_before], |row| row.get::<_, i64>(0))?
+        .map(|at| at.map(|at| usize::try_from(at).unwrap_or(usize::MAX)))
+        .collect::<rusqlite::Result<Vec<usize>>>()?;
+    raw.execute(
+        "DELETE FROM study_records WHERE id > ?1",
+        params![last_before],
     )?;
-    let mut observed = DateText::default();
-    for c in rows {
-        let key = contact_value_key(c.kind, &c.value);
-        insert.execute(params![
-            c.person.get(),
-            c.kind.code(),
-            c.value,
-            key.as_ref(),
-            c.source.get(),
-            observed.of(c.observed_on),
-            c.verified,
-            now,
-        ])?;
-    }
-    Ok(())
-}
-
-fn insert_consents(raw: &Connection, rows: &[BulkConsent], now: &str) -> rusqlite::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut insert = raw.prepare(
-        "INSERT INTO consents (person_id, audience, granted, source, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for c in rows {
-        insert.execute(params![
-            c.person.get(),
-            c.audience.code(),
-            c.granted,
-            c.source,
-            now
-        ])?;
-    }
-    Ok(())
-}
-
-fn insert_employments(
-    raw: &Connection,
-    rows: &[BulkEmployment],
-    now: &str,
-) -> rusqlite::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut insert = raw.prepare(
-        "INSERT INTO employments (person_id, enterprise_id, employer_name, title, city,
-             start_year, end_year, is_current, source_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?;
-    for e in rows {
-        insert.execute(params![
-            e.person.get(),
-            e.enterprise.map(EnterpriseId::get),
-            e.employer_name,
-            e.title,
-            e.city,
-            e.start_year,
-            e.end_year,
-            e.is_current,
-            e.source.get(),
-            now,
-        ])?;
-    }
-    Ok(())
+    Ok(refused)
 }
 
 /// See [`super::known_fingerprints`].
