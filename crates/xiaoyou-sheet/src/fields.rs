@@ -1,6 +1,6 @@
 //! The canonical columns of an alumni roster and the many ways Chinese spreadsheets name them.
 
-use xiaoyou_text::fold_width;
+use xiaoyou_text::fold::fold_char;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
@@ -176,14 +176,18 @@ impl Field {
 /// A header cell compared loosely: width folded, lower case, without spaces, brackets,
 /// asterisks (required-field marks) and colons.
 pub fn header_key(text: &str) -> String {
-    fold_width(text)
-        .chars()
+    header_key_chars(text).collect()
+}
+
+/// The characters of [`header_key`], one by one.
+pub(crate) fn header_key_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars()
+        .map(fold_char)
         .filter(|c| {
             !c.is_whitespace()
                 && !matches!(c, '*' | '(' | ')' | '（' | '）' | ':' | '：' | '★' | '#')
         })
         .flat_map(char::to_lowercase)
-        .collect()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! rows from blank, note and total rows.
 
 use crate::error::SheetError;
-use crate::fields::{Field, header_key};
+use crate::fields::{Field, header_key, header_key_chars};
 
 /// How many leading rows are searched for the header.
 pub const HEADER_SEARCH_ROWS: usize = 30;
@@ -162,41 +162,46 @@ pub enum RowKind {
     Note,
 }
 
+/// Words that open a total row.
+const TOTALS: [&str; 4] = ["合计", "总计", "小计", "共计"];
+/// Words that open a note row (when followed by a colon, alone in the row, or a form's
+/// 填表… / 制表… line).
+const NOTES: [&str; 7] = [
+    "备注",
+    "注",
+    "说明",
+    "填表说明",
+    "填表人",
+    "制表人",
+    "审核人",
+];
+
 pub fn classify_row(cells: &[String], header: &HeaderMap) -> RowKind {
-    let filled: Vec<&str> = cells
-        .iter()
-        .map(|c| c.trim())
-        .filter(|c| !c.is_empty())
-        .collect();
-    let Some(first) = filled.first() else {
+    let mut filled = cells.iter().map(|c| c.trim()).filter(|c| !c.is_empty());
+    let Some(first) = filled.next() else {
         return RowKind::Blank;
     };
-    let key = header_key(first);
-    if ["合计", "总计", "小计", "共计"]
-        .iter()
-        .any(|t| key.starts_with(t))
-    {
-        return RowKind::Total;
-    }
-    if [
-        "备注",
-        "注",
-        "说明",
-        "填表说明",
-        "填表人",
-        "制表人",
-        "审核人",
-    ]
-    .iter()
-    .any(|t| {
-        key.starts_with(t)
-            && (key.contains(':')
-                || key.contains('：')
-                || filled.len() == 1
-                || key.starts_with("填表")
-                || key.starts_with("制表"))
-    }) {
-        return RowKind::Note;
+    let alone = filled.next().is_none();
+    // Only a row whose first text could open a total or a note needs its key.
+    let lead = header_key_chars(first).next();
+    let may_be_marked = lead.is_some_and(|lead| {
+        TOTALS
+            .iter()
+            .chain(NOTES.iter())
+            .any(|word| word.starts_with(lead))
+    });
+    if may_be_marked {
+        let key = header_key(first);
+        if TOTALS.iter().any(|t| key.starts_with(t)) {
+            return RowKind::Total;
+        }
+        let labelled = first.contains(':') || first.contains('：');
+        if NOTES.iter().any(|t| {
+            key.starts_with(t)
+                && (labelled || alone || key.starts_with("填表") || key.starts_with("制表"))
+        }) {
+            return RowKind::Note;
+        }
     }
     let repeated = cells
         .iter()
@@ -326,6 +331,23 @@ mod tests {
             classify_row(&row(&["注明", "13800001111"]), &header),
             RowKind::Data,
             "a name is not a note"
+        );
+        assert_eq!(
+            classify_row(&row(&["备注：此行以下为补录", "13800001111"]), &header),
+            RowKind::Note,
+            "a labelled note beside other cells"
+        );
+        assert_eq!(
+            classify_row(&row(&[" （合计） ", "35"]), &header),
+            RowKind::Total
+        );
+        assert_eq!(
+            classify_row(&row(&["小明", "13800001111"]), &header),
+            RowKind::Data
+        );
+        assert_eq!(
+            classify_row(&row(&["", "说明：以学籍为准"]), &header),
+            RowKind::Note
         );
     }
 }

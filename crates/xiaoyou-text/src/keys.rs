@@ -6,6 +6,10 @@ use crate::script::to_simplified;
 /// Key for a person's name: width folded, spaces, dots and invisible characters removed,
 /// traditional folded to simplified, Latin letters lower-cased.
 pub fn name_key(name: &str) -> String {
+    // Common CJK ideographs are neither spaces nor invisible, width-folded nor cased.
+    if name.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        return to_simplified(name);
+    }
     let compact: String = name
         .chars()
         .filter(|c| !is_invisible(*c))
