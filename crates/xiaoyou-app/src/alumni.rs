@@ -146,7 +146,7 @@ pub fn check_form(
         headers: FORM_FIELDS.iter().map(|f| f.code().to_owned()).collect(),
         columns: FORM_FIELDS.iter().map(|f| Some(*f)).collect(),
     };
-    let outcome = validate(&header, &form.cells(), school.kind, today.year());
+    let outcome = validate(&header, &mut form.cells(), school.kind, today.year());
     let mut errors = FieldErrors::default();
     let row = match outcome {
         Ok(row) => Some(row),

@@ -307,7 +307,8 @@ fn the_template_imports_as_it_is() {
         header.unmapped()
     );
     assert_eq!(preview.sample.len(), 1, "the example row");
-    let checked = import::validate::validate(&header, &preview.sample[0].cells, school.kind, 2026);
+    let mut cells = preview.sample[0].cells.clone();
+    let checked = import::validate::validate(&header, &mut cells, school.kind, 2026);
     assert!(checked.is_ok(), "{:?}", checked.err());
     assert_eq!(
         header.columns.iter().flatten().count(),
@@ -619,6 +620,55 @@ async fn a_large_first_roster_without_id_numbers_keeps_one_of_each_row(t: &TestD
     );
 }
 
+/// A college, major or class written in several ways (traditional characters, full-width
+/// brackets, stray spaces) is one college, major or class, within a chunk and across chunks.
+async fn spellings_of_one_college_are_one_college(t: &TestDb) {
+    let db = &t.db;
+    let key = PersonalDataKey::from_hex(&PersonalDataKey::generate_hex()).unwrap();
+    let school = school(db).await;
+    let spellings = [
+        ("土木工程学院", "道路桥梁(本科)", "土木2015级1班"),
+        ("土木工程學院", "道路橋梁（本科）", "土木2015級1班"),
+        ("土木 工程学院", "道路桥梁 (本科)", "土木2015级 1班"),
+    ];
+    let rows = 9_000;
+    let mut csv = String::from("序号,姓名,手机号码,学院,专业,班级,毕业年份\n");
+    for i in 0..rows {
+        let (college, major, class) = spellings[i % 3];
+        csv.push_str(&format!(
+            "{},王{},137{i:08},{college},{major},{class},2019\n",
+            i + 1,
+            ["伟", "芳", "娜"][i % 3]
+        ));
+    }
+    let report = run(db, &key, &school, "土木学院名册.csv", csv.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!((report.imported, report.refused), (rows, 0));
+    for (table, what) in [
+        ("colleges", "学院"),
+        ("majors", "专业"),
+        ("classes", "班级"),
+    ] {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        assert_eq!(count(db, &sql).await, 1, "one {what}");
+    }
+    let sql = "SELECT COUNT(DISTINCT college_id) + COUNT(DISTINCT major_id) \
+               + COUNT(DISTINCT class_id) FROM study_records";
+    assert_eq!(count(db, sql).await, 3);
+    let college: String = match db {
+        Db::Sqlite(pool) => sqlx::query_scalar("SELECT name FROM colleges")
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar("SELECT name FROM colleges")
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+    };
+    assert_eq!(college, "土木工程学院", "named as first written");
+}
+
 async fn count(db: &Db, sql: &str) -> i64 {
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match db {
@@ -809,6 +859,7 @@ async fn persons_imported_before_the_id_hash_upgrade_stay_known(t: &TestDb) {
 }
 
 backend_tests!(
+    spellings_of_one_college_are_one_college,
     persons_imported_before_the_id_hash_upgrade_stay_known,
     rows_imported_before_the_fingerprint_upgrade_stay_known,
     a_roster_of_many_chunks_feeds_search_and_keeps_references_whole,

@@ -6,6 +6,7 @@
 
 pub mod jobs;
 pub mod mapping;
+pub mod orgs;
 pub mod read;
 pub mod report;
 pub mod template;

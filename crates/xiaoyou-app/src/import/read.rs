@@ -5,6 +5,7 @@
 //! holds a few chunks, never the file.
 
 use super::mapping::ColumnChoices;
+use super::orgs::{OrgKeys, RowOrgs};
 use super::validate::{self, ValidRow};
 use super::{ImportProgress, RowError};
 use crate::error::{AppError, AppResult};
@@ -37,9 +38,8 @@ pub struct PreparedRow {
     /// Where the row came from: file, line and serial number as written.
     pub source_ref: String,
     pub id_card: Option<StoredIdCard>,
-    pub college_key: Option<String>,
-    pub major_key: Option<String>,
-    pub class_key: Option<String>,
+    /// The row's college, major and class, numbered by their keys.
+    pub orgs: RowOrgs,
 }
 
 #[derive(Debug, Default)]
@@ -68,27 +68,25 @@ pub struct ReadPlan {
     pub file_name: String,
 }
 
-/// Organisation names repeat row after row; their keys are computed once per name.
-#[derive(Default)]
-struct OrgKeys {
-    known: std::collections::HashMap<String, String>,
+/// The decimal digits of a year, without allocating.
+struct YearText {
+    digits: [u8; 12],
+    len: usize,
 }
 
-impl OrgKeys {
-    /// Distinct names remembered at most; a file with more starts over (memory stays bounded).
-    const LIMIT: usize = 50_000;
+impl YearText {
+    fn of(year: i32) -> YearText {
+        use std::io::Write;
+        let mut digits = [0u8; 12];
+        let mut rest = &mut digits[..];
+        // Twelve bytes hold every i32.
+        let _ = write!(rest, "{year}");
+        let len = 12 - rest.len();
+        YearText { digits, len }
+    }
 
-    fn key(&mut self, name: Option<&str>) -> Option<String> {
-        let name = name?;
-        if let Some(key) = self.known.get(name) {
-            return Some(key.clone());
-        }
-        if self.known.len() >= Self::LIMIT {
-            self.known.clear();
-        }
-        let key = xiaoyou_text::org_name_key(name);
-        self.known.insert(name.to_owned(), key.clone());
-        Some(key)
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.digits[..self.len]).unwrap_or_default()
     }
 }
 
@@ -104,6 +102,8 @@ fn fingerprint(row: &ValidRow, name_key: &str, org_keys: [Option<&str>; 3]) -> R
         hasher.update(text.as_bytes());
     };
     let [college, major, class] = org_keys;
+    let enrolment = row.enrolment_year.map(YearText::of);
+    let graduation = row.graduation_year.map(YearText::of);
     part(Some(name_key));
     part(row.id_card.as_ref().map(|c| c.expose()));
     part(row.student_no.as_deref());
@@ -111,8 +111,8 @@ fn fingerprint(row: &ValidRow, name_key: &str, org_keys: [Option<&str>; 3]) -> R
     part(major);
     part(class);
     part(Some(row.level.code()));
-    part(row.enrolment_year.map(|y| y.to_string()).as_deref());
-    part(row.graduation_year.map(|y| y.to_string()).as_deref());
+    part(enrolment.as_ref().map(YearText::as_str));
+    part(graduation.as_ref().map(YearText::as_str));
     part(row.mobile.as_ref().map(|m| m.expose()));
     RowFingerprint::from_digest(&hasher.finalize().into())
 }
@@ -145,9 +145,11 @@ fn prepare(line: usize, row: ValidRow, plan: &ReadPlan, org_keys: &mut OrgKeys) 
             masked: id.masked(),
         }
     });
-    let college_key = org_keys.key(row.college.as_deref());
-    let major_key = org_keys.key(row.major.as_deref());
-    let class_key = org_keys.key(row.class.as_deref());
+    let orgs = org_keys.number(
+        row.college.as_deref(),
+        row.major.as_deref(),
+        row.class.as_deref(),
+    );
     let name_key = xiaoyou_text::name_key(row.name.as_str());
     let source_ref = match &row.serial {
         Some(serial) => format!("{}#{line} 序号={serial}", plan.file_name),
@@ -157,18 +159,12 @@ fn prepare(line: usize, row: ValidRow, plan: &ReadPlan, org_keys: &mut OrgKeys) 
         fingerprint: fingerprint(
             &row,
             &name_key,
-            [
-                college_key.as_deref(),
-                major_key.as_deref(),
-                class_key.as_deref(),
-            ],
+            [orgs.college, orgs.major, orgs.class].map(|id| org_keys.key(id)),
         ),
         name_key,
         source_ref,
         id_card,
-        college_key,
-        major_key,
-        class_key,
+        orgs,
         row,
     }
 }
@@ -225,7 +221,7 @@ impl Reader<'_> {
         self.check(row)
     }
 
-    fn check(&mut self, row: RawRow) -> ControlFlow<()> {
+    fn check(&mut self, mut row: RawRow) -> ControlFlow<()> {
         let Some(header) = &self.header else {
             return ControlFlow::Continue(());
         };
@@ -235,7 +231,7 @@ impl Reader<'_> {
         self.data_rows += 1;
         match validate::validate(
             header,
-            &row.cells,
+            &mut row.cells,
             self.plan.school_kind,
             self.plan.current_year,
         ) {
@@ -268,6 +264,7 @@ impl Reader<'_> {
         };
         let mut chunk = std::mem::replace(&mut self.chunk, next);
         chunk.data_rows = self.data_rows;
+        self.org_keys.make_room();
         self.send(Message::Chunk(chunk))
     }
 }

@@ -45,6 +45,19 @@ fn text<'a>(header: &HeaderMap, cells: &'a [String], field: Field) -> Option<&'a
         .filter(|c| !c.is_empty())
 }
 
+/// The text of a field's cell, taken out of the row; `None` when empty.
+fn take_text(header: &HeaderMap, cells: &mut [String], field: Field) -> Option<String> {
+    let cell = header.column_of(field).and_then(|i| cells.get_mut(i))?;
+    let trimmed = cell.trim();
+    if trimmed.is_empty() {
+        None
+    } else if trimmed.len() == cell.len() {
+        Some(std::mem::take(cell))
+    } else {
+        Some(trimmed.to_owned())
+    }
+}
+
 fn column_name(header: &HeaderMap, field: Field) -> String {
     header
         .column_of(field)
@@ -52,9 +65,11 @@ fn column_name(header: &HeaderMap, field: Field) -> String {
         .unwrap_or_else(|| field.label().to_owned())
 }
 
+/// Checks a row. A valid row's texts are taken out of `cells`; a refused row's are left as
+/// they were, for the error report.
 pub fn validate(
     header: &HeaderMap,
-    cells: &[String],
+    cells: &mut [String],
     school_kind: SchoolKind,
     current_year: i32,
 ) -> Result<ValidRow, Vec<Problem>> {
@@ -175,13 +190,13 @@ pub fn validate(
             format!("入学时年龄不足 10 岁（出生于{}年）", born.year()),
         );
     }
-    let owned = |field: Field| text(header, cells, field).map(str::to_owned);
     if !problems.is_empty() {
         return Err(problems);
     }
     let Some(name) = name else {
         return Err(problems);
     };
+    let mut owned = |field: Field| take_text(header, cells, field);
     Ok(ValidRow {
         serial: owned(Field::SerialNo),
         gender: gender.or(id_card.as_ref().map(IdCardNo::gender)),

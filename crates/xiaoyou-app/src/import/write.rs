@@ -9,6 +9,7 @@
 //! creates nothing, not even a class renamed since.
 
 use super::ImportReport;
+use super::orgs::{FastHash, OrgKeyId, Placed};
 use super::read::PreparedRow;
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
@@ -26,10 +27,11 @@ pub struct Writer<'a> {
     pub school: &'a School,
     pub source: SourceId,
     pub observed_on: Option<NaiveDate>,
-    colleges: HashMap<String, CollegeId>,
-    /// Majors by college, then by key (looked up without building a key per row).
-    majors: HashMap<CollegeId, HashMap<String, MajorId>>,
-    classes: HashMap<String, ClassId>,
+    /// The numbering of the reader's organisation keys that the lists below follow.
+    numbering: u32,
+    colleges: Placed<CollegeId>,
+    majors: HashMap<(CollegeId, OrgKeyId), MajorId, FastHash>,
+    classes: Placed<ClassId>,
     /// Persons created or given a new study record, for identity resolution and search.
     pub touched: Vec<PersonId>,
     check: RowCheck,
@@ -114,9 +116,10 @@ impl<'a> Writer<'a> {
             school,
             source,
             observed_on,
-            colleges: HashMap::new(),
-            majors: HashMap::new(),
-            classes: HashMap::new(),
+            numbering: 0,
+            colleges: Placed::default(),
+            majors: HashMap::default(),
+            classes: Placed::default(),
             touched: Vec::new(),
             check,
         }
@@ -131,7 +134,7 @@ impl<'a> Writer<'a> {
     ) -> AppResult<()> {
         // Repeats within the chunk are dropped in place: rows are large, and moving a
         // chunk's worth into a fresh vector cost the writer more than the check itself.
-        let mut seen = HashSet::with_capacity(fresh.len());
+        let mut seen = HashSet::with_capacity_and_hasher(fresh.len(), FastHash::default());
         let before = fresh.len();
         fresh.retain(|row| seen.insert(row.fingerprint));
         report.duplicates += before - fresh.len();
@@ -381,38 +384,44 @@ impl<'a> Writer<'a> {
         Ok((batch, parts))
     }
 
-    /// The college, major and class of a row, each created the first time it is met.
+    /// The college, major and class of a row, each created (or found under another spelling)
+    /// the first time its key is met.
     async fn place(&mut self, tx: &mut Tx, prepared: &PreparedRow) -> AppResult<Place> {
         let row = &prepared.row;
-        let college = match (&row.college, &prepared.college_key) {
-            (Some(name), Some(key)) => match self.colleges.get(key) {
-                Some(id) => Some(*id),
+        let orgs = prepared.orgs;
+        if orgs.numbering != self.numbering {
+            self.numbering = orgs.numbering;
+            self.colleges.clear();
+            self.majors.clear();
+            self.classes.clear();
+        }
+        let college = match (row.college.as_deref(), orgs.college) {
+            (Some(name), Some(key)) => Some(match self.colleges.get(key) {
+                Some(id) => id,
                 None => {
                     let id = org::ensure_college(tx, self.school.id, name).await?;
-                    self.colleges.insert(key.clone(), id);
-                    Some(id)
+                    self.colleges.set(key, id);
+                    id
                 }
-            },
+            }),
             _ => None,
         };
-        let major = match (&row.major, &prepared.major_key, college) {
+        let major = match (row.major.as_deref(), orgs.major, college) {
             (Some(name), Some(key), Some(college)) => {
-                let known = self.majors.get(&college).and_then(|m| m.get(key));
-                match known {
-                    Some(id) => Some(*id),
+                Some(match self.majors.get(&(college, key)) {
+                    Some(id) => *id,
                     None => {
                         let id = org::ensure_major(tx, college, name).await?;
-                        let majors = self.majors.entry(college).or_default();
-                        majors.insert(key.clone(), id);
-                        Some(id)
+                        self.majors.insert((college, key), id);
+                        id
                     }
-                }
+                })
             }
             _ => None,
         };
-        let class = match (&row.class, &prepared.class_key) {
-            (Some(name), Some(key)) => match self.classes.get(key) {
-                Some(id) => Some(*id),
+        let class = match (row.class.as_deref(), orgs.class) {
+            (Some(name), Some(key)) => Some(match self.classes.get(key) {
+                Some(id) => id,
                 None => {
                     let id = org::ensure_class(
                         tx,
@@ -428,10 +437,10 @@ impl<'a> Writer<'a> {
                         },
                     )
                     .await?;
-                    self.classes.insert(key.clone(), id);
-                    Some(id)
+                    self.classes.set(key, id);
+                    id
                 }
-            },
+            }),
             _ => None,
         };
         Ok((college, major, class))
