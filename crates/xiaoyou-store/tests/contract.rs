@@ -1059,6 +1059,43 @@ async fn a_batch_with_a_stored_row_writes_nothing(t: &TestDb) {
     }
 }
 
+/// A batch naming a person id, or an ID-number hash, stored already fails as a duplicate, and
+/// its transaction can be rolled back with nothing of it kept.
+async fn a_batch_repeating_a_stored_person_fails(t: &TestDb) {
+    let db = &t.db;
+    seed_regions(db).await;
+    let school = new_school(db, "长沙理工大学", SchoolKind::University).await;
+    let (source, first) = import_source(db, school.id, "名册.csv").await;
+    let card = |n: u8| StoredIdCard {
+        hash: format!("{n:032x}"),
+        cipher: vec![n; 8],
+        masked: "430102********0011".into(),
+    };
+    let mut batch = Batch::default();
+    roster_row(&mut batch, school.id, source.id, PersonId(first), 1);
+    batch.persons[0].id_card = Some(card(1));
+    let mut tx = db.begin().await.unwrap();
+    bulk::write_batch(&mut tx, batch).await.unwrap();
+    tx.commit().await.unwrap();
+
+    for (id, hash) in [(first, 2), (first + 1, 1)] {
+        let mut batch = Batch::default();
+        roster_row(&mut batch, school.id, source.id, PersonId(first + 5), 5);
+        roster_row(&mut batch, school.id, source.id, PersonId(id), 9);
+        batch.persons[1].id_card = Some(card(hash));
+        let mut tx = db.begin().await.unwrap();
+        let written = bulk::write_batch(&mut tx, batch).await;
+        assert!(
+            matches!(written, Err(StoreError::Duplicate { what: "校友" })),
+            "person {id}, hash {hash}: {written:?}"
+        );
+        tx.rollback().await.unwrap();
+    }
+    for table in ["persons", "study_records", "contact_points", "employments"] {
+        assert_eq!(rows_in(db, table).await, 1, "{table}");
+    }
+}
+
 /// Bulk rows keep every value as written on both backends, including the characters a bulk
 /// format could take for its own (tab, newline, backslash, the text `\N`) and bytes that are
 /// not text.
@@ -1212,6 +1249,7 @@ backend_tests!(
     bulk_load_and_statistics,
     bulk_rows_keep_every_value_as_written,
     a_batch_with_a_stored_row_writes_nothing,
+    a_batch_repeating_a_stored_person_fails,
     repeats_go_when_the_fingerprint_index_is_rebuilt,
 );
 

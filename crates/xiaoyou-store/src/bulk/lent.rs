@@ -39,12 +39,13 @@ pub(super) struct Lender {
 }
 
 impl Lender {
-    /// Makes the batch's lists readable on `raw` for as long as `work` runs, then takes the
-    /// batch back. The statements `work` prepares must be finished with when it returns.
+    /// Makes the batch's lists readable on `raw` for as long as `work` runs (it sees the batch
+    /// too), then takes the batch back. The statements `work` prepares must be finished with
+    /// when it returns.
     pub(super) fn lend<T>(
         raw: &Connection,
         batch: Batch,
-        work: impl FnOnce(&Connection) -> StoreResult<T>,
+        work: impl FnOnce(&Connection, &Batch) -> StoreResult<T>,
     ) -> (Batch, StoreResult<T>) {
         let lender = Lender::default();
         let lent = Arc::new(batch);
@@ -52,7 +53,7 @@ impl Lender {
         let result = lender
             .register(raw)
             .map_err(StoreError::bulk_write("登记待写入的批次", "批次"))
-            .and_then(|()| work(raw));
+            .and_then(|()| work(raw, &lent));
         lender.put(None);
         match Arc::try_unwrap(lent) {
             Ok(batch) => (batch, result),
