@@ -1,7 +1,8 @@
 //! Bulk loading for generators and large imports, with person ids assigned by the caller so
-//! that rows referring to them can be built before anything is written. On SQLite rows go in
-//! through prepared single-row statements on the raw connection ([`sqlite`]); on PostgreSQL
-//! through one `COPY` per table and batch ([`postgres`]).
+//! that rows referring to them can be built before anything is written. On SQLite a batch is
+//! lent to SQLite as virtual tables ([`lent`]) and goes in through one `INSERT … SELECT` per
+//! table on the raw connection ([`sqlite`]); on PostgreSQL through one `COPY` per table and
+//! batch ([`postgres`]).
 
 mod lent;
 mod postgres;
